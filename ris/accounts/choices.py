@@ -1,0 +1,17 @@
+"""Roles of Lumen's users. Each role is a Django Group of the same name (created by a data migration)."""
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    FRONT_DESK = "front_desk", "Front desk"
+    TECHNOLOGIST = "technologist", "Technologist"
+    RADIOLOGIST = "radiologist", "Radiologist"
+    BILLING = "billing", "Billing"
+    REFERRING_PHYSICIAN = "referring_physician", "Referring physician"
+    ADMIN = "admin", "Administrator"
+
+
+# Staff who work inside the department and may see every patient.
+DEPARTMENT_ROLES = frozenset({Role.FRONT_DESK, Role.TECHNOLOGIST, Role.RADIOLOGIST, Role.BILLING, Role.ADMIN})
+ALL_ROLES = frozenset(Role)

@@ -1,0 +1,76 @@
+"""Writing the access log. Every read, search or export of patient data calls ``record_access``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from ris.audit.choices import Action, Outcome
+from ris.audit.models import AccessLog
+
+
+def client_address(request) -> str | None:
+    """The client's IP address. Behind the TLS proxy of deploy/ the proxy sets REMOTE_ADDR via gunicorn."""
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def record_access(
+    *,
+    request=None,
+    user=None,
+    action: str,
+    obj: Any = None,
+    object_type: str = "",
+    patient: Any = None,
+    outcome: str = Outcome.SUCCESS,
+    channel: str = "ui",
+    detail: dict | None = None,
+) -> AccessLog:
+    """Append one access-log entry.
+
+    ``obj`` is the record touched (its model name and pk are kept), or ``object_type`` names the kind of
+    record a search or list went through; ``patient`` is the patient whose data it
+    is (an instance or a pk) so the patient's full access history is one indexed query.
+    """
+    if user is None and request is not None:
+        user = request.user
+    if user is not None and not user.is_authenticated:
+        user = None
+    patient_id = getattr(patient, "pk", patient)
+    return AccessLog.objects.create(
+        user=user,
+        username=user.get_username() if user is not None else "",
+        action=action,
+        outcome=outcome,
+        object_type=obj._meta.label_lower if obj is not None else object_type,
+        object_id=str(obj.pk) if obj is not None else "",
+        patient_id=patient_id,
+        address=client_address(request),
+        channel=channel,
+        detail=detail or {},
+    )
+
+
+@receiver(user_logged_in)
+def _on_login(sender, request, user, **kwargs):
+    record_access(request=request, user=user, action=Action.LOGIN)
+
+
+@receiver(user_logged_out)
+def _on_logout(sender, request, user, **kwargs):
+    if user is not None:
+        record_access(request=request, user=user, action=Action.LOGOUT)
+
+
+@receiver(user_login_failed)
+def _on_login_failed(sender, credentials, request=None, **kwargs):
+    record_access(
+        request=request,
+        action=Action.LOGIN_FAILED,
+        outcome=Outcome.FAILURE,
+        detail={"username": str(credentials.get("username", ""))[:150]},
+    )

@@ -1,0 +1,31 @@
+from django.contrib import admin
+
+from ris.patients.models import Consent, Coverage, Patient
+
+
+class CoverageInline(admin.TabularInline):
+    model = Coverage
+    extra = 0
+
+
+@admin.register(Patient)
+class PatientAdmin(admin.ModelAdmin):
+    list_display = ("mrn", "issuer", "family_name", "given_name", "birth_date", "sex", "merged_into")
+    search_fields = ("mrn", "family_name", "given_name")
+    list_filter = ("sex", "issuer")
+    inlines = [CoverageInline]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # patients are merged, never deleted
+
+
+@admin.register(Consent)
+class ConsentAdmin(admin.ModelAdmin):
+    list_display = ("patient", "kind", "decision", "recorded_by", "recorded_at")
+    list_filter = ("kind", "decision")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

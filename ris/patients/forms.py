@@ -1,0 +1,83 @@
+from django import forms
+
+from ris.patients.models import Consent, Coverage, Patient
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class PatientForm(forms.ModelForm):
+    class Meta:
+        model = Patient
+        fields = [
+            "family_name",
+            "given_name",
+            "middle_name",
+            "prefix",
+            "suffix",
+            "birth_date",
+            "sex",
+            "mrn",
+            "issuer",
+            "phone",
+            "email",
+            "address_line",
+            "city",
+            "state",
+            "postal_code",
+            "country",
+        ]
+        widgets = {"birth_date": DateInput()}
+        help_texts = {"mrn": "Leave empty to have Lumen number the patient."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["mrn"].required = False
+        self.fields["issuer"].required = False
+        if self.instance.pk:
+            # Identity is fixed once registered: correct it by merging, not by typing over it.
+            for name in ("mrn", "issuer"):
+                self.fields[name].disabled = True
+
+    def _post_clean(self):
+        # Services validate the model (with the MRN generated when empty); keep form-level checks only.
+        pass
+
+
+class CoverageForm(forms.ModelForm):
+    class Meta:
+        model = Coverage
+        fields = [
+            "priority",
+            "payer_name",
+            "plan_name",
+            "member_id",
+            "group_number",
+            "subscriber_name",
+            "subscriber_relationship",
+            "valid_from",
+            "valid_to",
+        ]
+        widgets = {"valid_from": DateInput(), "valid_to": DateInput()}
+
+    def _post_clean(self):
+        pass
+
+
+class ConsentForm(forms.ModelForm):
+    class Meta:
+        model = Consent
+        fields = ["kind", "decision", "note"]
+
+    def _post_clean(self):
+        pass
+
+
+class MergeForm(forms.Form):
+    duplicate_mrn = forms.CharField(
+        label="MRN of the duplicate record",
+        max_length=64,
+        help_text="Its orders, coverage and consents move to this patient; the duplicate is closed.",
+    )
+    confirm = forms.BooleanField(label="I have checked these are the same person", required=True)

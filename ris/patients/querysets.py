@@ -1,0 +1,59 @@
+"""Patient queries: search as the front desk types it, and scoping to what a user may see."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django.apps import apps
+from django.db import models
+
+from ris.accounts.choices import Role
+from ris.patients.names import name_words
+
+_DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y", "%Y%m%d")
+
+
+def parse_date(text: str) -> dt.date | None:
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).date()  # noqa: DTZ007 (a calendar date, no time zone)
+        except ValueError:
+            continue
+    return None
+
+
+class PatientQuerySet(models.QuerySet):
+    def active(self) -> PatientQuerySet:
+        return self.filter(merged_into__isnull=True)
+
+    def search(self, text: str) -> PatientQuerySet:
+        """Free-text search: every word must match.
+
+        A word that is a date matches the date of birth; anything else matches an MRN exactly or the start of
+        any word of the name, ignoring case and accents ('mull jo' finds 'Müller, Johanna').
+        """
+        qs = self
+        for token in re.split(r"[\s,^]+", text.strip()):
+            if not token:
+                continue
+            born = parse_date(token)
+            if born is not None:
+                qs = qs.filter(birth_date=born)
+                continue
+            condition = models.Q(mrn__iexact=token)
+            for word in name_words(token):
+                condition |= models.Q(name_search__contains=f" {word}")
+            qs = qs.filter(condition)
+        return qs
+
+    def for_user(self, user) -> PatientQuerySet:
+        """Department staff see every patient; a referring physician only patients of orders they referred."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_department_staff:
+            return self
+        if user.has_role(Role.REFERRING_PHYSICIAN):
+            referred = apps.get_model("orders", "Order").objects.filter(referring_physician=user)
+            return self.filter(pk__in=referred.values("patient_id"))
+        return self.none()

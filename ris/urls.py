@@ -1,0 +1,40 @@
+"""Lumen's URL map. Every view declares the roles that may use it (see ris/accounts/roles.py)."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from ris import views
+from ris.accounts.choices import ALL_ROLES
+from ris.accounts.roles import HasRole
+
+api_v1 = [
+    path("", include("ris.patients.api.urls")),
+    path("", include("ris.orders.api.urls")),
+    path("", include("ris.equipment.api.urls")),
+]
+
+
+class SchemaView(SpectacularAPIView):
+    permission_classes = [HasRole]
+    allowed_roles = tuple(ALL_ROLES)
+
+
+class SwaggerView(SpectacularSwaggerView):
+    permission_classes = [HasRole]
+    allowed_roles = tuple(ALL_ROLES)
+
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("health/", views.health, name="health"),
+    path("accounts/", include("ris.accounts.urls")),
+    path("patients/", include("ris.patients.urls")),
+    path("orders/", include("ris.orders.urls")),
+    path("equipment/", include("ris.equipment.urls")),
+    path("audit/", include("ris.audit.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SchemaView.as_view(), name="api-schema"),
+    path("api/docs/", SwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
