@@ -19,4 +19,8 @@ accesslog = "-"
 # No query strings in the access log: they can carry patient names (searches).
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
 errorlog = "-"
-forwarded_allow_ips = os.environ.get("LUMEN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+forwarded_allow_ips = os.environ.get("LUMEN_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+# gunicorn's control socket (for gunicornc) lives where LUMEN_GUNICORN_CONTROL_SOCKET says; without it, none is
+# opened, so an embedded run writes nothing into the user's home directory.
+control_socket = os.environ.get("LUMEN_GUNICORN_CONTROL_SOCKET") or "gunicorn.ctl"
+control_socket_disable = not os.environ.get("LUMEN_GUNICORN_CONTROL_SOCKET")

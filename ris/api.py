@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
@@ -22,7 +23,10 @@ class Pagination(LimitOffsetPagination):
 def exception_handler(exc, context):
     """Domain errors raised by services (Django ValidationError) become HTTP 400 with field messages."""
     if isinstance(exc, DjangoValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        if hasattr(exc, "error_dict"):
+            detail = {("non_field_errors" if k == NON_FIELD_ERRORS else k): v for k, v in exc.message_dict.items()}
+        else:
+            detail = {"non_field_errors": exc.messages}
         exc = serializers.ValidationError(detail)
     return drf_exception_handler(exc, context)
 

@@ -173,7 +173,10 @@ SECURE_HSTS_PRELOAD = env_bool("LUMEN_HSTS_PRELOAD", _production)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env_bool("LUMEN_BEHIND_TLS_PROXY", False):
+# Load balancers probe /health/ over plain HTTP on the private side.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+LUMEN_BEHIND_TLS_PROXY = env_bool("LUMEN_BEHIND_TLS_PROXY", False)
+if LUMEN_BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
 
@@ -250,8 +253,11 @@ LUMEN_MRN_ISSUER = env_str("LUMEN_MRN_ISSUER", "LUMEN")
 LUMEN_MRN_PREFIX = env_str("LUMEN_MRN_PREFIX", "M")
 # Accession numbers are PREFIX + year + a zero-padded yearly counter; DICOM allows 16 characters (SH).
 LUMEN_ACCESSION_PREFIX = env_str("LUMEN_ACCESSION_PREFIX", "A")
-if len(LUMEN_ACCESSION_PREFIX) > 6 or not LUMEN_ACCESSION_PREFIX.isalnum():
-    raise ImproperlyConfigured("LUMEN_ACCESSION_PREFIX must be 1 to 6 letters or digits")
+if len(LUMEN_ACCESSION_PREFIX) > 5 or not LUMEN_ACCESSION_PREFIX.isascii() or not LUMEN_ACCESSION_PREFIX.isalnum():
+    raise ImproperlyConfigured("LUMEN_ACCESSION_PREFIX must be 1 to 5 ASCII letters or digits (DICOM allows 16 in all)")
+for _name, _value in (("LUMEN_MRN_ISSUER", LUMEN_MRN_ISSUER), ("LUMEN_MRN_PREFIX", LUMEN_MRN_PREFIX)):
+    if not (_value.isascii() and _value.replace("-", "").replace("_", "").isalnum()) or len(_value) > 20:
+        raise ImproperlyConfigured(f"{_name}={_value!r}: use up to 20 ASCII letters, digits, - or _")
 
 LOGGING = {
     "version": 1,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
@@ -10,6 +12,7 @@ from django.utils import timezone
 
 from ris.accounts.choices import ALL_ROLES, Role
 from ris.accounts.roles import public, roles_required
+from ris.celery import app as celery_app
 from ris.equipment.models import MaintenanceWindow, Modality
 from ris.orders.choices import OrderStatus
 from ris.orders.models import Order
@@ -68,12 +71,17 @@ def health(request):
     except Exception as exc:  # noqa: BLE001 - any failure means not ready
         checks["database"] = f"error: {type(exc).__name__}"
     storage = settings.STORAGE_ROOT
-    checks["storage"] = "ok" if storage.is_dir() and _writable(storage) else "error: not writable"
+    checks["storage"] = "ok" if storage.is_dir() and os.access(storage, os.W_OK) else "error: not writable"
+    if not celery_app.conf.task_always_eager:
+        checks["broker"] = _broker_status()
     healthy = all(value == "ok" for value in checks.values())
     return JsonResponse({"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503)
 
 
-def _writable(path) -> bool:
-    import os
-
-    return os.access(path, os.W_OK)
+def _broker_status() -> str:
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
+    except Exception as exc:  # noqa: BLE001 - any failure means not ready
+        return f"error: {type(exc).__name__}"
+    return "ok"

@@ -20,9 +20,16 @@ PASSWORD = "correct-horse-battery-staple"
 _npis = itertools.cycle(["1234567893", "1245319599", "1386719417", "1003000126", "1528060837"])
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Production hashing costs ~0.25 s a user; tests only need hashing to work."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def make_user(username: str, *roles: str, npi: str | None = None) -> User:
     user = User.objects.create_user(username=username, password=PASSWORD, first_name=username.title(), last_name="Test")
-    user.groups.set(Group.objects.filter(name__in=roles))
+    # get_or_create: transactional tests flush the tables, the roles of the data migration included.
+    user.groups.set([Group.objects.get_or_create(name=role)[0] for role in roles])
     if npi:
         ProviderProfile.objects.create(user=user, npi=npi)
     return user
@@ -85,7 +92,11 @@ def personas(front_desk, technologist, radiologist, billing_clerk, referring_doc
 @pytest.fixture
 def ct_head(db):
     return Procedure.objects.create(
-        code="CT-HEAD", name="CT head without contrast", modality_type="CT", cpt_code="70450", body_part="HEAD",
+        code="CT-HEAD",
+        name="CT head without contrast",
+        modality_type="CT",
+        cpt_code="70450",
+        body_part="HEAD",
         default_duration=15,
     )
 
@@ -93,7 +104,11 @@ def ct_head(db):
 @pytest.fixture
 def xr_chest(db):
     return Procedure.objects.create(
-        code="XR-CHEST", name="X-ray chest, 2 views", modality_type="DX", cpt_code="71046", body_part="CHEST",
+        code="XR-CHEST",
+        name="X-ray chest, 2 views",
+        modality_type="DX",
+        cpt_code="71046",
+        body_part="CHEST",
         default_duration=10,
     )
 

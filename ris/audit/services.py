@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
@@ -12,9 +13,17 @@ from ris.audit.models import AccessLog
 
 
 def client_address(request) -> str | None:
-    """The client's IP address. Behind the TLS proxy of deploy/ the proxy sets REMOTE_ADDR via gunicorn."""
+    """The client's IP address.
+
+    Behind Lumen's own proxy (``LUMEN_BEHIND_TLS_PROXY``; deploy/nginx sets X-Forwarded-For to the one address
+    it saw) that header is the client; anywhere else it could be forged, so REMOTE_ADDR is used.
+    """
     if request is None:
         return None
+    if settings.LUMEN_BEHIND_TLS_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
+        if forwarded:
+            return forwarded
     return request.META.get("REMOTE_ADDR") or None
 
 

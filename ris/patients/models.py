@@ -76,7 +76,13 @@ class Patient(models.Model):
 
     class Meta:
         ordering = ["family_name", "given_name", "birth_date"]
-        constraints = [models.UniqueConstraint(fields=["issuer", "mrn"], name="patient_mrn_unique_per_issuer")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issuer", "mrn"],
+                name="patient_mrn_unique_per_issuer",
+                violation_error_message="Another patient already has this MRN from this issuer.",
+            )
+        ]
         indexes = [models.Index(fields=["birth_date"]), models.Index(fields=["mrn"])]
 
     def __str__(self) -> str:
