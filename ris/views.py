@@ -54,7 +54,7 @@ def home(request):
             "done_count": Order.objects.done().count(),
         }
     if user.has_role(Role.REFERRING_PHYSICIAN):
-        panels["referring"] = {"my_orders": _orders(user).order_by("-created_at")[:20]}
+        panels["referring"] = {"my_orders": _orders(user).order_by("-id")[:20]}
     if user.has_role(Role.ADMIN):
         panels["admin"] = {"modality_count": Modality.objects.count()}
     return render(request, "home.html", {"panels": panels, "today": today})

@@ -1,11 +1,10 @@
 """Equipment pages: what is available now, and each modality's maintenance windows and log."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
-from common.forms import add_service_errors
+from common.forms import submit
 from ris.accounts.choices import Role
 from ris.accounts.roles import roles_required
 from ris.equipment import services
@@ -33,27 +32,15 @@ def modality_detail(request, pk: int):
         if not request.user.has_role(*MAINTAINERS):
             messages.error(request, "Only technologists and administrators record maintenance.")
             return redirect("equipment:detail", pk=pk)
-        kind = request.POST.get("form")
-        form = (
-            MaintenanceWindowForm(request.POST, prefix="window")
-            if kind == "window"
-            else MaintenanceLogForm(request.POST, prefix="log")
-        )
-        if form.is_valid():
-            try:
-                if kind == "window":
-                    services.add_maintenance_window(modality=modality, actor=request.user, **form.cleaned_data)
-                else:
-                    services.log_maintenance(modality=modality, actor=request.user, **form.cleaned_data)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, "Saved.")
-                return redirect("equipment:detail", pk=pk)
-        if kind == "window":
-            window_form = form
+        if request.POST.get("form") == "window":
+            form = window_form = MaintenanceWindowForm(request.POST, prefix="window")
+            service = services.add_maintenance_window
         else:
-            log_form = form
+            form = log_form = MaintenanceLogForm(request.POST, prefix="log")
+            service = services.log_maintenance
+        if submit(request, form, lambda data: service(modality=modality, actor=request.user, **data)):
+            messages.success(request, "Saved.")
+            return redirect("equipment:detail", pk=pk)
     context = {
         "modality": modality,
         "windows": modality.maintenance_windows.upcoming(),

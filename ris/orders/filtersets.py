@@ -29,7 +29,7 @@ class OrderFilterSet(django_filters.FilterSet):
         from ris.patients.models import Patient
 
         patients = Patient.objects.search(value).values("pk")
-        return queryset.filter(Q(accession_number__iexact=value) | Q(patient__in=patients))
+        return queryset.filter(Q(accession_number__in={value, value.upper()}) | Q(patient__in=patients))
 
 
 class ProcedureFilterSet(django_filters.FilterSet):

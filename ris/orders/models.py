@@ -71,11 +71,12 @@ class Order(models.Model):
     objects = OrderQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-created_at", "-id"]
+        # Newest first by id: ids grow with creation time, and the primary key orders pages without a sort.
+        ordering = ["-id"]
         indexes = [
-            models.Index(fields=["status", "-created_at"]),
-            models.Index(fields=["patient", "-created_at"]),
-            models.Index(fields=["referring_physician", "-created_at"]),
+            models.Index(fields=["status", "-id"]),
+            models.Index(fields=["patient", "-id"]),
+            models.Index(fields=["referring_physician", "-id"]),
         ]
 
     def __str__(self) -> str:

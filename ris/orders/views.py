@@ -7,14 +7,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from common.forms import add_service_errors
+from common.forms import submit
 from common.paging import page_of
 from ris.accounts.choices import ALL_ROLES, Role
 from ris.accounts.roles import roles_required
 from ris.audit.choices import Action, Outcome
 from ris.audit.services import record_access
 from ris.orders import services
-from ris.orders.choices import TRANSITION_ROLES, OrderStatus
+from ris.orders.choices import OPEN_STATUSES, TRANSITION_ROLES, OrderStatus
 from ris.orders.filtersets import OrderFilterSet
 from ris.orders.forms import OrderForm, TransitionForm
 from ris.orders.models import Order
@@ -36,7 +36,7 @@ def order_list(request):
     queryset = Order.objects.for_user(request.user).select_related("patient", "procedure", "referring_physician")
     filterset = OrderFilterSet(request.GET or None, queryset=queryset)
     rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
-    page = page_of(rows.order_by("-created_at", "-id"), request)
+    page = page_of(rows.order_by("-id"), request)
     record_access(
         request=request,
         action=Action.SEARCH,
@@ -56,7 +56,7 @@ def order_detail(request, pk: int):
         "order": order,
         "history": order.status_changes.select_related("actor"),
         "moves": moves,
-        "can_edit": request.user.has_role(*ORDER_ENTRY) and order.status in services.OPEN_STATUSES,
+        "can_edit": request.user.has_role(*ORDER_ENTRY) and order.status in OPEN_STATUSES,
     }
     return render(request, "orders/detail.html", context)
 
@@ -65,14 +65,10 @@ def order_detail(request, pk: int):
 def order_create(request, patient_pk: int):
     patient = visible_patient(request, patient_pk)
     form = OrderForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            order = services.create_order(actor=request.user, patient=patient, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Order {order.accession_number} entered.")
-            return redirect(order)
+    order = submit(request, form, lambda data: services.create_order(actor=request.user, patient=patient, **data))
+    if order:
+        messages.success(request, f"Order {order.accession_number} entered.")
+        return redirect(order)
     return render(request, "orders/form.html", {"form": form, "patient": patient, "title": "New order"})
 
 
@@ -80,15 +76,14 @@ def order_create(request, patient_pk: int):
 def order_edit(request, pk: int):
     order = get_object_or_404(Order.objects.select_related("patient", "procedure"), pk=pk)
     form = OrderForm(request.POST or None, instance=order)
-    if request.method == "POST" and form.is_valid():
-        fields = {k: v for k, v in form.cleaned_data.items() if k != "procedure"}
-        try:
-            order = services.update_order(order=order, actor=request.user, **fields)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Order saved.")
-            return redirect(order)
+
+    def save(data):
+        fields = {k: v for k, v in data.items() if k != "procedure"}
+        return services.update_order(order=order, actor=request.user, **fields)
+
+    if submit(request, form, save):
+        messages.success(request, "Order saved.")
+        return redirect(order)
     context = {"form": form, "patient": order.patient, "order": order, "title": f"Edit order {order.accession_number}"}
     return render(request, "orders/form.html", context)
 

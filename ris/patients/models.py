@@ -12,8 +12,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from ris.patients import names
 from ris.patients.choices import ConsentDecision, ConsentKind, CoveragePriority, Sex, SubscriberRelationship
-from ris.patients.names import search_key
 from ris.patients.querysets import PatientQuerySet
 
 # DICOM LO (64 chars, no backslash or control characters) carries the MRN into images and worklists.
@@ -61,9 +61,15 @@ class Patient(models.Model):
     state = models.CharField("state / region", max_length=100, blank=True)
     postal_code = models.CharField(max_length=20, blank=True)
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 two-letter code.")
-    name_search = models.CharField(max_length=400, editable=False, db_index=True)
+    # Not indexed: nearly every row is NULL, and an index on it lures query planners into full scans.
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_patients", editable=False
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_patients",
+        editable=False,
+        db_index=False,
     )
     merged_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -89,11 +95,21 @@ class Patient(models.Model):
         return f"{self.display_name} ({self.mrn})"
 
     def save(self, *args, **kwargs):
-        self.name_search = search_key(self.family_name, self.given_name, self.middle_name)
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None:
-            kwargs["update_fields"] = {*update_fields, "name_search"}
         super().save(*args, **kwargs)
+        if update_fields is None or SEARCHED_FIELDS & set(update_fields):
+            self.index_search_words()
+
+    def search_words(self) -> set[str]:
+        """What search matches this patient by: the folded words of the name, and the MRN."""
+        return {*names.name_words(self.family_name, self.given_name, self.middle_name), names.fold(self.mrn)}
+
+    def index_search_words(self) -> None:
+        """Refresh this patient's rows in the search index (``PatientSearchWord``)."""
+        words = self.search_words()
+        self.search_index.exclude(word__in=words).delete()
+        existing = set(self.search_index.values_list("word", flat=True))
+        PatientSearchWord.objects.bulk_create(PatientSearchWord(patient=self, word=w) for w in words - existing)
 
     def get_absolute_url(self) -> str:
         return reverse("patients:detail", args=[self.pk])
@@ -125,6 +141,27 @@ class Patient(models.Model):
         for consent in self.consents.order_by("recorded_at", "id"):
             latest[consent.kind] = consent
         return latest
+
+
+SEARCHED_FIELDS = frozenset({"family_name", "given_name", "middle_name", "mrn"})
+
+
+class PatientSearchWord(models.Model):
+    """One folded word a patient is found by: a word of the name ('Müller' -> 'muller') or the MRN.
+
+    A typed word matches patients having a search word that starts with it; a B-tree index on ``word`` answers
+    that as one range scan on SQLite and PostgreSQL alike, so search stays fast at hundreds of thousands of
+    patients, with no trigram or full-text extension.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="search_index")
+    word = models.CharField(max_length=100)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["word", "patient"], name="patient_search_word_unique")]
+
+    def __str__(self) -> str:
+        return self.word
 
 
 class Coverage(models.Model):
@@ -175,6 +212,6 @@ class Consent(models.Model):
         return f"{self.get_kind_display()}: {self.get_decision_display()}"
 
 
-auditlog.register(Patient, exclude_fields=["name_search", "updated_at"])
+auditlog.register(Patient, exclude_fields=["updated_at"])
 auditlog.register(Coverage)
 auditlog.register(Consent)

@@ -22,8 +22,3 @@ def name_words(*parts: str) -> list[str]:
     for part in parts:
         words.extend(w for w in _SEPARATORS.split(fold(part or "")) if w)
     return words
-
-
-def search_key(*parts: str) -> str:
-    """The indexed search column: folded words, each preceded by a space, so ' smi' matches a word start."""
-    return "".join(f" {w}" for w in name_words(*parts)) + " "

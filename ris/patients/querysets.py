@@ -23,6 +23,17 @@ def parse_date(text: str) -> dt.date | None:
     return None
 
 
+def _patients_with_word_starting(prefix: str) -> models.QuerySet:
+    """Patient ids having a name word that starts with ``prefix``.
+
+    The range (prefix <= word < prefix with its last character bumped) lets the index do the work on any
+    collation; ``startswith`` keeps the match exact.
+    """
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    words = apps.get_model("patients", "PatientSearchWord").objects
+    return words.filter(word__gte=prefix, word__lt=upper, word__startswith=prefix).values("patient_id")
+
+
 class PatientQuerySet(models.QuerySet):
     def active(self) -> PatientQuerySet:
         return self.filter(merged_into__isnull=True)
@@ -30,8 +41,8 @@ class PatientQuerySet(models.QuerySet):
     def search(self, text: str) -> PatientQuerySet:
         """Free-text search: every word must match.
 
-        A word that is a date matches the date of birth; anything else matches an MRN exactly or the start of
-        any word of the name, ignoring case and accents ('mull jo' finds 'Müller, Johanna').
+        A word that is a date matches the date of birth; anything else matches the start of the MRN or of any
+        word of the name, ignoring case and accents ('mull jo' finds 'Müller, Johanna').
         """
         qs = self
         for token in re.split(r"[\s,^]+", text.strip()):
@@ -41,10 +52,8 @@ class PatientQuerySet(models.QuerySet):
             if born is not None:
                 qs = qs.filter(birth_date=born)
                 continue
-            condition = models.Q(mrn__iexact=token)
             for word in name_words(token):
-                condition |= models.Q(name_search__contains=f" {word}")
-            qs = qs.filter(condition)
+                qs = qs.filter(pk__in=_patients_with_word_starting(word))
         return qs
 
     def for_user(self, user) -> PatientQuerySet:

@@ -13,7 +13,7 @@ from ris.audit.choices import Action
 from ris.audit.models import AccessLog
 from ris.audit.services import record_access
 from ris.numbering.models import next_value
-from ris.patients.models import Consent, Coverage, Patient
+from ris.patients.models import Consent, Coverage, Patient, PatientSearchWord
 
 PATIENT_FIELDS = frozenset(
     {
@@ -101,9 +101,9 @@ def record_consent(*, patient: Patient, actor, kind: str, decision: str, note: s
 
 
 def _patient_references():
-    """Every (model, field name) that points at a Patient, except the audit trail and merge links."""
+    """Every (model, field name) that points at a Patient, except the audit trail, merge links and search index."""
     for relation in Patient._meta.related_objects:
-        if not (relation.one_to_many or relation.one_to_one) or relation.related_model in (AccessLog, Patient):
+        if relation.related_model in (AccessLog, Patient, PatientSearchWord):
             continue
         yield relation.related_model, relation.field.name
 

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 
-from common.forms import add_service_errors
+from common.forms import add_service_errors, submit
 from common.paging import page_of
 from ris.accounts.choices import ALL_ROLES, Role
 from ris.accounts.roles import roles_required
@@ -64,14 +64,10 @@ def patient_detail(request, pk: int):
 @roles_required(*REGISTRARS)
 def patient_create(request):
     form = PatientForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            patient = services.register_patient(actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"{patient.display_name} registered with MRN {patient.mrn}.")
-            return redirect(patient)
+    patient = submit(request, form, lambda data: services.register_patient(actor=request.user, **data))
+    if patient:
+        messages.success(request, f"{patient.display_name} registered with MRN {patient.mrn}.")
+        return redirect(patient)
     return render(request, "patients/form.html", {"form": form, "title": "Register a patient"})
 
 
@@ -79,32 +75,25 @@ def patient_create(request):
 def patient_edit(request, pk: int):
     patient = get_object_or_404(Patient, pk=pk)
     form = PatientForm(request.POST or None, instance=patient)
-    if request.method == "POST" and form.is_valid():
-        fields = {k: v for k, v in form.cleaned_data.items() if k not in ("mrn", "issuer")}
-        try:
-            patient = services.update_patient(patient=patient, actor=request.user, **fields)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Patient details saved.")
-            return redirect(patient)
-    return render(
-        request, "patients/form.html", {"form": form, "title": f"Edit {patient.display_name}", "patient": patient}
-    )
+
+    def save(data):
+        fields = {k: v for k, v in data.items() if k not in ("mrn", "issuer")}
+        return services.update_patient(patient=patient, actor=request.user, **fields)
+
+    if submit(request, form, save):
+        messages.success(request, "Patient details saved.")
+        return redirect(patient)
+    context = {"form": form, "title": f"Edit {patient.display_name}", "patient": patient}
+    return render(request, "patients/form.html", context)
 
 
 @roles_required(Role.FRONT_DESK, Role.BILLING, Role.ADMIN)
 def coverage_add(request, pk: int):
     patient = get_object_or_404(Patient, pk=pk)
     form = CoverageForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.add_coverage(patient=patient, actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Coverage added.")
-            return redirect(patient)
+    if submit(request, form, lambda data: services.add_coverage(patient=patient, actor=request.user, **data)):
+        messages.success(request, "Coverage added.")
+        return redirect(patient)
     return render(request, "patients/form.html", {"form": form, "title": "Add insurance coverage", "patient": patient})
 
 
@@ -112,14 +101,9 @@ def coverage_add(request, pk: int):
 def consent_record(request, pk: int):
     patient = get_object_or_404(Patient, pk=pk)
     form = ConsentForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.record_consent(patient=patient, actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Consent recorded.")
-            return redirect(patient)
+    if submit(request, form, lambda data: services.record_consent(patient=patient, actor=request.user, **data)):
+        messages.success(request, "Consent recorded.")
+        return redirect(patient)
     return render(request, "patients/form.html", {"form": form, "title": "Record consent", "patient": patient})
 
 

@@ -52,7 +52,7 @@ class OrderViewSet(
         )
         if self.action == "retrieve":
             queryset = queryset.prefetch_related("status_changes__actor")
-        return queryset.order_by("-created_at", "-id")
+        return queryset.order_by("-id")
 
     def get_serializer_class(self):
         return OrderDetailSerializer if self.action == "retrieve" else OrderSerializer

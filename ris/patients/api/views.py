@@ -62,27 +62,32 @@ class PatientViewSet(
     @extend_schema(request=CoverageSerializer, responses=CoverageSerializer(many=True))
     @action(detail=True, methods=["get", "post"])
     def coverages(self, request, pk=None):
+        """The patient's insurance coverages; POST adds one."""
         patient = self.get_object()
-        if request.method == "POST":
-            body = CoverageSerializer(data=request.data)
-            body.is_valid(raise_exception=True)
-            coverage = services.add_coverage(patient=patient, actor=request.user, **body.validated_data)
-            return Response(CoverageSerializer(coverage).data, status=status.HTTP_201_CREATED)
-        record_access(
-            request=request, action=Action.VIEW, object_type="patients.coverage", patient=patient, channel="api"
+        return self._patient_records(
+            request, patient, CoverageSerializer, patient.coverages.all(), services.add_coverage
         )
-        return Response(CoverageSerializer(patient.coverages.all(), many=True).data)
 
     @extend_schema(request=ConsentSerializer, responses=ConsentSerializer(many=True))
     @action(detail=True, methods=["get", "post"])
     def consents(self, request, pk=None):
+        """The patient's consent decisions, newest first; POST records one."""
         patient = self.get_object()
+        records = patient.consents.select_related("recorded_by")
+        return self._patient_records(request, patient, ConsentSerializer, records, services.record_consent)
+
+    def _patient_records(self, request, patient, serializer_class, records, add):
+        """GET lists ``records`` (and logs the read); POST validates the body and calls the ``add`` service."""
         if request.method == "POST":
-            body = ConsentSerializer(data=request.data)
+            body = serializer_class(data=request.data)
             body.is_valid(raise_exception=True)
-            consent = services.record_consent(patient=patient, actor=request.user, **body.validated_data)
-            return Response(ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
+            record = add(patient=patient, actor=request.user, **body.validated_data)
+            return Response(serializer_class(record).data, status=status.HTTP_201_CREATED)
         record_access(
-            request=request, action=Action.VIEW, object_type="patients.consent", patient=patient, channel="api"
+            request=request,
+            action=Action.VIEW,
+            object_type=records.model._meta.label_lower,
+            patient=patient,
+            channel="api",
         )
-        return Response(ConsentSerializer(patient.consents.select_related("recorded_by"), many=True).data)
+        return Response(serializer_class(records, many=True).data)
