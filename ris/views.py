@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from ris.accounts.choices import ALL_ROLES, Role
 from ris.accounts.roles import public, roles_required
+from ris.audit.choices import Action
+from ris.audit.services import record_access
 from ris.celery import app as celery_app
 from ris.equipment.models import MaintenanceWindow, Modality
 from ris.orders.choices import OrderStatus
@@ -30,34 +32,45 @@ def home(request):
     panels: dict[str, dict] = {}
     if user.has_role(Role.FRONT_DESK, Role.ADMIN):
         panels["front_desk"] = {
-            "awaiting_scheduling": _orders(user).awaiting_scheduling().stat_first()[:10],
+            "awaiting_scheduling": list(_orders(user).awaiting_scheduling().stat_first()[:10]),
             "awaiting_count": Order.objects.awaiting_scheduling().count(),
             "created_today": Order.objects.created_on(today).count(),
         }
     if user.has_role(Role.TECHNOLOGIST):
         now = timezone.now()
         panels["technologist"] = {
-            "in_department": _orders(user)
-            .filter(status__in=[OrderStatus.ARRIVED, OrderStatus.IN_PROGRESS])
-            .stat_first()[:20],
+            "in_department": list(
+                _orders(user).filter(status__in=[OrderStatus.ARRIVED, OrderStatus.IN_PROGRESS]).stat_first()[:20]
+            ),
             "down_now": MaintenanceWindow.objects.covering(now).select_related("modality"),
             "modality_count": Modality.objects.active().count(),
         }
     if user.has_role(Role.RADIOLOGIST):
         panels["radiologist"] = {
-            "awaiting_report": _orders(user).awaiting_report().stat_first()[:20],
+            "awaiting_report": list(_orders(user).awaiting_report().stat_first()[:20]),
             "awaiting_count": Order.objects.awaiting_report().count(),
         }
     if user.has_role(Role.BILLING):
         panels["billing"] = {
-            "done": _orders(user).done().order_by("-status_changed_at")[:20],
+            "done": list(_orders(user).done().order_by("-status_changed_at")[:20]),
             "done_count": Order.objects.done().count(),
         }
     if user.has_role(Role.REFERRING_PHYSICIAN):
-        panels["referring"] = {"my_orders": _orders(user).order_by("-id")[:20]}
+        panels["referring"] = {"my_orders": list(_orders(user).order_by("-id")[:20])}
     if user.has_role(Role.ADMIN):
         panels["admin"] = {"modality_count": Modality.objects.count()}
-    return render(request, "home.html", {"panels": panels, "today": today})
+    response = render(request, "home.html", {"panels": panels, "today": today})
+    shown = sorted(
+        {o.pk for panel in panels.values() for rows in panel.values() if isinstance(rows, list) for o in rows}
+    )
+    if shown:
+        record_access(
+            request=request,
+            action=Action.SEARCH,
+            object_type="orders.order",
+            detail={"page": "home", "returned_ids": shown},
+        )
+    return response
 
 
 @public

@@ -1,6 +1,38 @@
 from django.contrib import admin
 
+from ris.audit.choices import Action
 from ris.audit.models import AccessLog
+from ris.audit.services import record_access
+
+
+class AccessLoggedAdmin(admin.ModelAdmin):
+    """A ModelAdmin over patient data: its list and record pages are written to the access log.
+
+    ``patient_of(obj)`` says whose data a record is (the patient itself by default).
+    """
+
+    def patient_of(self, obj):
+        return obj
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = (getattr(response, "context_data", None) or {}).get("cl")
+        if changelist is not None:  # None: a redirect or an error page, no records shown
+            record_access(
+                request=request,
+                action=Action.SEARCH,
+                object_type=self.model._meta.label_lower,
+                channel="admin",
+                detail={"query": request.GET.dict(), "returned_ids": [o.pk for o in changelist.result_list]},
+            )
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        obj = self.get_object(request, object_id)
+        if obj is not None and request.method == "GET":
+            record_access(request=request, action=Action.VIEW, obj=obj, patient=self.patient_of(obj), channel="admin")
+        return response
 
 
 @admin.register(AccessLog)

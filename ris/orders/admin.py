@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from ris.audit.admin import AccessLoggedAdmin
 from ris.orders.models import Order, Procedure
 
 
@@ -11,13 +12,16 @@ class ProcedureAdmin(admin.ModelAdmin):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(AccessLoggedAdmin):
     """Orders are read here; they change through the order pages so the state machine applies."""
 
     list_display = ("accession_number", "patient", "procedure", "priority", "status", "created_at")
     list_filter = ("status", "priority", "procedure__modality_type")
     search_fields = ("accession_number", "patient__mrn")
     list_select_related = ("patient", "procedure")
+
+    def patient_of(self, obj):
+        return obj.patient_id
 
     def has_add_permission(self, request):
         return False

@@ -6,6 +6,7 @@ from django.db.models import Q
 from ris.equipment.choices import ModalityType
 from ris.orders.choices import OrderStatus, Priority
 from ris.orders.models import Order, Procedure
+from ris.patients.models import Patient
 
 
 class OrderFilterSet(django_filters.FilterSet):
@@ -23,13 +24,21 @@ class OrderFilterSet(django_filters.FilterSet):
         fields = ["q", "status", "priority", "modality", "patient", "referring_physician"]
 
     def filter_q(self, queryset, name, value):
+        """An accession number finds its order; anything else searches the orders' patients."""
         value = value.strip()
         if not value:
             return queryset
-        from ris.patients.models import Patient
+        by_accession = queryset.filter(accession_number=value.upper())
+        if by_accession.exists():
+            return by_accession
+        patients = Patient.objects.search(value).values_list("pk", flat=True)
+        # A short list of patients lets the database walk the (patient, id) index instead of every order.
+        few = list(patients[: self.PATIENT_LIST_LIMIT + 1])
+        if len(few) <= self.PATIENT_LIST_LIMIT:
+            return queryset.filter(patient_id__in=few)
+        return queryset.filter(patient__in=patients)
 
-        patients = Patient.objects.search(value).values("pk")
-        return queryset.filter(Q(accession_number__in={value, value.upper()}) | Q(patient__in=patients))
+    PATIENT_LIST_LIMIT = 1000
 
 
 class ProcedureFilterSet(django_filters.FilterSet):

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from ris.audit.admin import AccessLoggedAdmin
 from ris.patients.models import Consent, Coverage, Patient
 
 
@@ -9,7 +10,7 @@ class CoverageInline(admin.TabularInline):
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(AccessLoggedAdmin):
     list_display = ("mrn", "issuer", "family_name", "given_name", "birth_date", "sex", "merged_into")
     search_fields = ("mrn", "family_name", "given_name")
     list_filter = ("sex", "issuer")
@@ -20,9 +21,13 @@ class PatientAdmin(admin.ModelAdmin):
 
 
 @admin.register(Consent)
-class ConsentAdmin(admin.ModelAdmin):
+class ConsentAdmin(AccessLoggedAdmin):
     list_display = ("patient", "kind", "decision", "recorded_by", "recorded_at")
     list_filter = ("kind", "decision")
+    list_select_related = ("patient", "recorded_by")
+
+    def patient_of(self, obj):
+        return obj.patient_id
 
     def has_change_permission(self, request, obj=None):
         return False

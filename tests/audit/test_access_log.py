@@ -106,3 +106,30 @@ def test_exporting_the_log_is_itself_logged_and_streams_csv(client, admin_user, 
     assert lines[1].split(",")[1:7] == ["fiona", "view", "success", "x", "", patient.mrn]
     export = AccessLog.objects.get(action="export")
     assert (export.user, export.detail) == (admin_user, {"query": {"username": "fiona"}})
+
+
+def test_the_admin_pages_over_patients_and_orders_are_in_the_access_log(client, admin_user, patient, make_order):
+    order = make_order(patient)
+    client.force_login(admin_user)
+    before = AccessLog.objects.count()
+    assert client.get(reverse("admin:patients_patient_changelist")).status_code == 200
+    assert client.get(reverse("admin:patients_patient_change", args=[patient.pk])).status_code == 200
+    assert client.get(reverse("admin:orders_order_change", args=[order.pk])).status_code == 200
+    entries = AccessLog.objects.order_by("id")[before:]
+    assert [(e.action, e.object_type, e.patient_id, e.channel) for e in entries] == [
+        ("search", "patients.patient", None, "admin"),
+        ("view", "patients.patient", patient.pk, "admin"),
+        ("view", "orders.order", patient.pk, "admin"),
+    ]
+    assert entries[0].detail == {"query": {}, "returned_ids": [patient.pk]}
+
+
+def test_the_home_page_logs_which_orders_it_showed(client, front_desk, patient, make_order):
+    orders = [make_order(patient) for _ in range(2)]
+    client.force_login(front_desk)
+    before = AccessLog.objects.count()
+    assert client.get(reverse("home")).status_code == 200
+    assert AccessLog.objects.count() == before + 1
+    entry = AccessLog.objects.latest("id")
+    assert (entry.action, entry.object_type) == ("search", "orders.order")
+    assert entry.detail == {"page": "home", "returned_ids": sorted(o.pk for o in orders)}

@@ -89,3 +89,18 @@ def test_the_order_list_filters_by_status_modality_and_patient_text(api, front_d
     bad = api.get("/api/v1/orders/", {"status": "bogus"})
     assert bad.status_code == 400
     assert bad.json() == {"status": ["Select a valid choice. bogus is not one of the available choices."]}
+
+
+@pytest.mark.parametrize("list_limit", [1000, 1])
+def test_patient_text_finds_the_same_orders_through_a_list_or_a_subquery(
+    api, front_desk, make_patient, make_order, monkeypatch, list_limit
+):
+    from ris.orders.filtersets import OrderFilterSet
+
+    monkeypatch.setattr(OrderFilterSet, "PATIENT_LIST_LIMIT", list_limit)
+    anna = [make_patient(family_name="Okafor", given_name="Anna") for _ in range(3)]
+    make_order(make_patient(family_name="Okafor", given_name="Ben"))
+    expected = [make_order(p).pk for p in anna]
+    api.force_authenticate(front_desk)
+    found = [row["id"] for row in api.get("/api/v1/orders/", {"q": "okafor ann"}).json()["results"]]
+    assert found == sorted(expected, reverse=True)
