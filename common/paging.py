@@ -25,9 +25,12 @@ class Page:
         return self.number - 1
 
 
+MAX_PAGE = 10_000
+
+
 def page_of(queryset, request, per_page: int = 50) -> Page:
     try:
-        number = max(1, int(request.GET.get("page", "1")))
+        number = min(max(1, int(request.GET.get("page", "1"))), MAX_PAGE)
     except ValueError:
         number = 1
     start = (number - 1) * per_page

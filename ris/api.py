@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from ris.audit.choices import Action
-from ris.audit.services import record_access
+from ris.audit.services import query_of, record_access
 
 
 class Pagination(LimitOffsetPagination):
@@ -40,6 +40,10 @@ class AccessLoggedMixin:
     def patient_of(self, obj):
         raise NotImplementedError
 
+    def filter_queryset(self, queryset):
+        """Filters narrow lists; a record addressed by its id is found whatever the list filters would say."""
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
+
     def retrieve(self, request, *args, **kwargs):
         obj = self.get_object()
         record_access(request=request, action=Action.VIEW, obj=obj, patient=self.patient_of(obj), channel="api")
@@ -54,6 +58,6 @@ class AccessLoggedMixin:
             action=Action.SEARCH,
             object_type=self.get_queryset().model._meta.label_lower,
             channel="api",
-            detail={"query": dict(request.query_params.items()), "returned_ids": [row["id"] for row in results]},
+            detail={"query": query_of(request.query_params), "returned_ids": [row["id"] for row in results]},
         )
         return response

@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from ris.audit.choices import Action
 from ris.audit.models import AccessLog
-from ris.audit.services import record_access
+from ris.audit.services import query_of, record_access
 
 
 class AccessLoggedAdmin(admin.ModelAdmin):
@@ -23,7 +23,7 @@ class AccessLoggedAdmin(admin.ModelAdmin):
                 action=Action.SEARCH,
                 object_type=self.model._meta.label_lower,
                 channel="admin",
-                detail={"query": request.GET.dict(), "returned_ids": [o.pk for o in changelist.result_list]},
+                detail={"query": query_of(request.GET), "returned_ids": [o.pk for o in changelist.result_list]},
             )
         return response
 

@@ -27,6 +27,11 @@ def client_address(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+def query_of(params) -> dict[str, str | list[str]]:
+    """A request's query parameters for the log: one value as text, a repeated parameter as its list."""
+    return {key: values[0] if len(values) == 1 else values for key, values in params.lists()}
+
+
 def record_access(
     *,
     request=None,

@@ -12,7 +12,7 @@ from ris.accounts.roles import roles_required
 from ris.audit.choices import Action
 from ris.audit.filtersets import AccessLogFilterSet
 from ris.audit.models import AccessLog
-from ris.audit.services import record_access
+from ris.audit.services import query_of, record_access
 
 EXPORT_COLUMNS = [
     "at",
@@ -54,7 +54,7 @@ def access_log_export(request):
         action=Action.EXPORT,
         object_type="audit.accesslog",
         channel="export",
-        detail={"query": request.GET.dict()},
+        detail={"query": query_of(request.GET)},
     )
     writer = csv.writer(_Echo())
 

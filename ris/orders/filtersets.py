@@ -1,6 +1,7 @@
 """Order filters shared by the order list page and the API."""
 
 import django_filters
+from django import forms
 from django.db.models import Q
 
 from ris.equipment.choices import ModalityType
@@ -9,13 +10,22 @@ from ris.orders.models import Order, Procedure
 from ris.patients.models import Patient
 
 
+class IdFilter(django_filters.Filter):
+    """A record id: a whole number in the range of the database's keys."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, min_value=1, max_value=2**63 - 1, **kwargs)
+
+
 class OrderFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label="Accession, MRN or patient name")
     status = django_filters.MultipleChoiceFilter(choices=OrderStatus.choices)
     priority = django_filters.ChoiceFilter(choices=Priority.choices)
     modality = django_filters.ChoiceFilter(field_name="procedure__modality_type", choices=ModalityType.choices)
-    patient = django_filters.NumberFilter(field_name="patient_id")
-    referring_physician = django_filters.NumberFilter(field_name="referring_physician_id")
+    patient = IdFilter(field_name="patient_id")
+    referring_physician = IdFilter(field_name="referring_physician_id")
     created_after = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte", label="Ordered from")
     created_before = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte", label="Ordered to")
 

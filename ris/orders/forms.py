@@ -2,6 +2,7 @@ from django import forms
 
 from ris.accounts.choices import Role
 from ris.accounts.models import User
+from ris.orders.choices import OrderStatus
 from ris.orders.models import Order, Procedure
 
 
@@ -40,5 +41,5 @@ class OrderForm(forms.ModelForm):
 
 
 class TransitionForm(forms.Form):
-    status = forms.CharField()
+    status = forms.ChoiceField(choices=OrderStatus.choices)
     reason = forms.CharField(required=False, max_length=500)

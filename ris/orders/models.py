@@ -106,8 +106,6 @@ class Order(models.Model):
             errors["referring_physician"] = [
                 "The referring physician must be a user with the referring physician role."
             ]
-        if self.patient_id and self.patient.is_merged and self._state.adding:
-            errors["patient"] = ["This patient was merged into another record; order on the surviving record."]
         if errors:
             raise ValidationError(errors)
 

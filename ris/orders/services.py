@@ -13,6 +13,7 @@ from django.utils import timezone
 from ris.numbering.models import next_value
 from ris.orders.choices import OPEN_STATUSES, REASON_REQUIRED, OrderStatus
 from ris.orders.models import InvalidTransition, Order, OrderStatusChange
+from ris.patients.services import lock_open_patient
 
 EDITABLE_FIELDS = frozenset({"priority", "reason", "icd10_codes", "referring_physician", "notes"})
 
@@ -38,7 +39,7 @@ def create_order(
 ) -> Order:
     """Enter a new order; it gets the next accession number and starts in ``ordered``."""
     order = Order(
-        patient=patient,
+        patient=lock_open_patient(patient),
         procedure=procedure,
         reason=reason,
         priority=priority,

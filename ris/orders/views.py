@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -12,7 +13,7 @@ from common.paging import page_of
 from ris.accounts.choices import ALL_ROLES, Role
 from ris.accounts.roles import roles_required
 from ris.audit.choices import Action, Outcome
-from ris.audit.services import record_access
+from ris.audit.services import query_of, record_access
 from ris.orders import services
 from ris.orders.choices import OPEN_STATUSES, TRANSITION_ROLES, OrderStatus
 from ris.orders.filtersets import OrderFilterSet
@@ -24,10 +25,14 @@ ORDER_ENTRY = (Role.FRONT_DESK, Role.ADMIN)
 
 
 def visible_order(request, pk: int) -> Order:
+    """The order, if this user may see it; logged as a view on GET, and as a refused view (answered 404, as a
+    missing order is) when it is outside the user's scope."""
     order = get_object_or_404(Order.objects.select_related("patient", "procedure", "referring_physician"), pk=pk)
     if not Order.objects.for_user(request.user).filter(pk=pk).exists():
         record_access(request=request, action=Action.VIEW, obj=order, patient=order.patient_id, outcome=Outcome.DENIED)
-        raise PermissionDenied("You do not have access to this order.")
+        raise Http404("No such order.")
+    if request.method == "GET":
+        record_access(request=request, action=Action.VIEW, obj=order, patient=order.patient_id)
     return order
 
 
@@ -41,7 +46,7 @@ def order_list(request):
         request=request,
         action=Action.SEARCH,
         object_type="orders.order",
-        detail={"query": request.GET.dict(), "returned_ids": [o.pk for o in page.rows]},
+        detail={"query": query_of(request.GET), "returned_ids": [o.pk for o in page.rows]},
     )
     return render(request, "orders/list.html", {"filterset": filterset, "page": page})
 
@@ -49,7 +54,6 @@ def order_list(request):
 @roles_required(*ALL_ROLES)
 def order_detail(request, pk: int):
     order = visible_order(request, pk)
-    record_access(request=request, action=Action.VIEW, obj=order, patient=order.patient_id)
     roles = request.user.role_names
     moves = [OrderStatus(status) for status in order.allowed_transitions() if roles & TRANSITION_ROLES[status]]
     context = {
@@ -74,7 +78,7 @@ def order_create(request, patient_pk: int):
 
 @roles_required(*ORDER_ENTRY)
 def order_edit(request, pk: int):
-    order = get_object_or_404(Order.objects.select_related("patient", "procedure"), pk=pk)
+    order = visible_order(request, pk)
     form = OrderForm(request.POST or None, instance=order)
 
     def save(data):
@@ -94,7 +98,7 @@ def order_transition(request, pk: int):
     order = visible_order(request, pk)
     form = TransitionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose the new status.")
+        messages.error(request, "Choose one of the order statuses.")
         return redirect(order)
     target = form.cleaned_data["status"]
     if not request.user.role_names & TRANSITION_ROLES.get(target, frozenset()):

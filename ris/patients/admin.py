@@ -8,6 +8,15 @@ class CoverageInline(admin.TabularInline):
     model = Coverage
     extra = 0
 
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(Patient)
 class PatientAdmin(AccessLoggedAdmin):
@@ -15,9 +24,18 @@ class PatientAdmin(AccessLoggedAdmin):
     search_fields = ("mrn", "family_name", "given_name")
     list_filter = ("sex", "issuer")
     inlines = [CoverageInline]
+    list_select_related = ("merged_into",)
+
+    # Patients are registered, edited and merged on Lumen's own pages, through the services that keep MRNs,
+    # merges and the search index right; here they are only looked at.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
     def has_delete_permission(self, request, obj=None):
-        return False  # patients are merged, never deleted
+        return False
 
 
 @admin.register(Consent)

@@ -1,6 +1,6 @@
 from django import forms
 
-from ris.patients.models import Consent, Coverage, Patient
+from ris.patients.models import Consent, Coverage, Patient, default_issuer
 
 
 class DateInput(forms.DateInput):
@@ -74,10 +74,29 @@ class ConsentForm(forms.ModelForm):
         pass
 
 
-class MergeForm(forms.Form):
-    duplicate_mrn = forms.CharField(
-        label="MRN of the duplicate record",
-        max_length=64,
-        help_text="Its orders, coverage and consents move to this patient; the duplicate is closed.",
-    )
+class MergeLookupForm(forms.Form):
+    """Step 1 of a merge: name the duplicate by its issuer and MRN (an MRN is unique only within its issuer)."""
+
+    duplicate_mrn = forms.CharField(label="MRN of the duplicate record", max_length=64)
+    duplicate_issuer = forms.CharField(label="Issuer of that MRN", max_length=64, initial=default_issuer)
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        duplicate = (
+            Patient.objects.active()
+            .filter(issuer=data["duplicate_issuer"].strip(), mrn=data["duplicate_mrn"].strip())
+            .first()
+        )
+        if duplicate is None:
+            raise forms.ValidationError("No open patient record has this MRN from this issuer.")
+        data["duplicate"] = duplicate
+        return data
+
+
+class MergeConfirmForm(forms.Form):
+    """Step 2: the duplicate found in step 1 (carried as its id) and the user's confirmation."""
+
+    source = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     confirm = forms.BooleanField(label="I have checked these are the same person", required=True)

@@ -81,7 +81,7 @@ class Patient(models.Model):
     objects = PatientQuerySet.as_manager()
 
     class Meta:
-        ordering = ["family_name", "given_name", "birth_date"]
+        ordering = ["family_name", "given_name", "birth_date", "id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["issuer", "mrn"],
@@ -138,7 +138,7 @@ class Patient(models.Model):
     def current_consents(self) -> dict[str, Consent]:
         """The latest decision for each kind of consent."""
         latest: dict[str, Consent] = {}
-        for consent in self.consents.order_by("recorded_at", "id"):
+        for consent in self.consents.select_related("recorded_by").order_by("recorded_at", "id"):
             latest[consent.kind] = consent
         return latest
 

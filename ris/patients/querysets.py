@@ -12,6 +12,8 @@ from ris.accounts.choices import Role
 from ris.patients.names import name_words
 
 _DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y", "%Y%m%d")
+MAX_SEARCH_WORDS = 8
+MAX_SEARCH_LENGTH = 200
 
 
 def parse_date(text: str) -> dt.date | None:
@@ -29,9 +31,11 @@ def _patients_with_word_starting(prefix: str) -> models.QuerySet:
     The range (prefix <= word < prefix with its last character bumped) lets the index do the work on any
     collation; ``startswith`` keeps the match exact.
     """
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    words = apps.get_model("patients", "PatientSearchWord").objects
-    return words.filter(word__gte=prefix, word__lt=upper, word__startswith=prefix).values("patient_id")
+    words = apps.get_model("patients", "PatientSearchWord").objects.filter(word__startswith=prefix)
+    last = ord(prefix[-1])
+    if last < 0xD7FF:  # below the surrogates and the end of Unicode there is always a next character
+        words = words.filter(word__gte=prefix, word__lt=prefix[:-1] + chr(last + 1))
+    return words.values("patient_id")
 
 
 class PatientQuerySet(models.QuerySet):
@@ -45,15 +49,22 @@ class PatientQuerySet(models.QuerySet):
         word of the name, ignoring case and accents ('mull jo' finds 'Müller, Johanna').
         """
         qs = self
-        for token in re.split(r"[\s,^]+", text.strip()):
-            if not token:
-                continue
+        printable = "".join(
+            ch for ch in text[:MAX_SEARCH_LENGTH] if ch.isprintable() and not 0xD800 <= ord(ch) < 0xE000
+        )
+        tokens = [t for t in re.split(r"[\s,^]+", printable.strip()) if t][:MAX_SEARCH_WORDS]
+        for token in tokens:
             born = parse_date(token)
-            if born is not None:
+            words = name_words(token)
+            if born is not None and token.isdigit():
+                # 20240115 may be a date of birth or an all-digit MRN: match either.
+                ids = list(_patients_with_word_starting(words[0]).values_list("patient_id", flat=True)[:1000])
+                qs = qs.filter(models.Q(birth_date=born) | models.Q(pk__in=ids))
+            elif born is not None:
                 qs = qs.filter(birth_date=born)
-                continue
-            for word in name_words(token):
-                qs = qs.filter(pk__in=_patients_with_word_starting(word))
+            else:
+                for word in words:
+                    qs = qs.filter(pk__in=_patients_with_word_starting(word))
         return qs
 
     def for_user(self, user) -> PatientQuerySet:

@@ -72,13 +72,25 @@ def register_patient(*, actor, **fields: Any) -> Patient:
     return patient
 
 
+def lock_open_patient(patient: Patient) -> Patient:
+    """The patient's row, locked until the transaction ends; refused when merged (a closed record).
+
+    Every service that adds to or changes a patient takes this lock, so nothing lands on a record that a
+    concurrent merge is closing.
+    """
+    locked = Patient.objects.select_for_update().get(pk=patient.pk)
+    if locked.is_merged:
+        raise ValidationError(
+            {"patient": f"Patient {locked.mrn} was merged into another record; use the surviving record."}
+        )
+    return locked
+
+
 @transaction.atomic
 def update_patient(*, patient: Patient, actor, **fields: Any) -> Patient:
     """Change a patient's demographics. A merged patient is read-only: change the surviving record."""
     _check_fields(fields, PATIENT_FIELDS)
-    patient = Patient.objects.select_for_update().get(pk=patient.pk)
-    if patient.is_merged:
-        raise ValidationError("This patient was merged into another record; edit that record instead.")
+    patient = lock_open_patient(patient)
     for name, value in fields.items():
         setattr(patient, name, value)
     _validate_and_save(patient)
@@ -87,7 +99,7 @@ def update_patient(*, patient: Patient, actor, **fields: Any) -> Patient:
 
 @transaction.atomic
 def add_coverage(*, patient: Patient, actor, **fields: Any) -> Coverage:
-    coverage = Coverage(patient=patient, **fields)
+    coverage = Coverage(patient=lock_open_patient(patient), **fields)
     _validate_and_save(coverage)
     return coverage
 
@@ -95,7 +107,7 @@ def add_coverage(*, patient: Patient, actor, **fields: Any) -> Coverage:
 @transaction.atomic
 def record_consent(*, patient: Patient, actor, kind: str, decision: str, note: str = "") -> Consent:
     """Record a consent decision; it supersedes the previous decision of the same kind."""
-    consent = Consent(patient=patient, kind=kind, decision=decision, note=note, recorded_by=actor)
+    consent = Consent(patient=lock_open_patient(patient), kind=kind, decision=decision, note=note, recorded_by=actor)
     _validate_and_save(consent)
     return consent
 

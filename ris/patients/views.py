@@ -3,29 +3,38 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
-from common.forms import add_service_errors, submit
+from common.forms import submit
 from common.paging import page_of
 from ris.accounts.choices import ALL_ROLES, Role
 from ris.accounts.roles import roles_required
 from ris.audit.choices import Action, Outcome
-from ris.audit.services import record_access
+from ris.audit.services import query_of, record_access
 from ris.patients import services
 from ris.patients.filtersets import PatientFilterSet
-from ris.patients.forms import ConsentForm, CoverageForm, MergeForm, PatientForm
+from ris.patients.forms import ConsentForm, CoverageForm, MergeConfirmForm, MergeLookupForm, PatientForm
 from ris.patients.models import Patient
 
 REGISTRARS = (Role.FRONT_DESK, Role.ADMIN)
+COVERAGE_ROLES = (Role.FRONT_DESK, Role.BILLING, Role.ADMIN)
 
 
 def visible_patient(request, pk: int) -> Patient:
-    """The patient, if this user may see them; a refused attempt is logged and answered 403."""
-    patient = get_object_or_404(Patient, pk=pk)
+    """The patient, if this user may see them; every page showing a patient reads it through here.
+
+    A GET is written to the access log as a view. A patient outside the user's scope answers 404, as one that
+    does not exist (so ids cannot be probed), and the refused attempt is logged.
+    """
+    patient = Patient.objects.filter(pk=pk).first()
+    if patient is None:
+        raise Http404("No such patient.")
     if not Patient.objects.for_user(request.user).filter(pk=pk).exists():
         record_access(request=request, action=Action.VIEW, obj=patient, patient=patient, outcome=Outcome.DENIED)
-        raise PermissionDenied("You do not have access to this patient.")
+        raise Http404("No such patient.")
+    if request.method == "GET":
+        record_access(request=request, action=Action.VIEW, obj=patient, patient=patient)
     return patient
 
 
@@ -39,7 +48,7 @@ def patient_list(request):
             request=request,
             action=Action.SEARCH,
             object_type="patients.patient",
-            detail={"query": request.GET.dict(), "returned_ids": [p.pk for p in page.rows]},
+            detail={"query": query_of(request.GET), "returned_ids": [p.pk for p in page.rows]},
         )
     return render(request, "patients/list.html", {"filterset": filterset, "page": page})
 
@@ -47,16 +56,16 @@ def patient_list(request):
 @roles_required(*ALL_ROLES)
 def patient_detail(request, pk: int):
     patient = visible_patient(request, pk)
-    record_access(request=request, action=Action.VIEW, obj=patient, patient=patient)
     orders = patient.orders.for_user(request.user).select_related("procedure", "referring_physician")
     context = {
         "patient": patient,
         "orders": orders,
-        "coverages": patient.coverages.all(),
+        "coverages": patient.coverages.all() if request.user.has_role(*COVERAGE_ROLES) else None,
         "consents": patient.current_consents(),
         "consent_history": patient.consents.select_related("recorded_by")[:20],
         "merged_patients": patient.merged_patients.all(),
         "can_register": request.user.has_role(*REGISTRARS),
+        "can_cover": request.user.has_role(*COVERAGE_ROLES),
     }
     return render(request, "patients/detail.html", context)
 
@@ -73,7 +82,7 @@ def patient_create(request):
 
 @roles_required(*REGISTRARS)
 def patient_edit(request, pk: int):
-    patient = get_object_or_404(Patient, pk=pk)
+    patient = visible_patient(request, pk)
     form = PatientForm(request.POST or None, instance=patient)
 
     def save(data):
@@ -87,9 +96,9 @@ def patient_edit(request, pk: int):
     return render(request, "patients/form.html", context)
 
 
-@roles_required(Role.FRONT_DESK, Role.BILLING, Role.ADMIN)
+@roles_required(*COVERAGE_ROLES)
 def coverage_add(request, pk: int):
-    patient = get_object_or_404(Patient, pk=pk)
+    patient = visible_patient(request, pk)
     form = CoverageForm(request.POST or None)
     if submit(request, form, lambda data: services.add_coverage(patient=patient, actor=request.user, **data)):
         messages.success(request, "Coverage added.")
@@ -99,7 +108,7 @@ def coverage_add(request, pk: int):
 
 @roles_required(*REGISTRARS)
 def consent_record(request, pk: int):
-    patient = get_object_or_404(Patient, pk=pk)
+    patient = visible_patient(request, pk)
     form = ConsentForm(request.POST or None)
     if submit(request, form, lambda data: services.record_consent(patient=patient, actor=request.user, **data)):
         messages.success(request, "Consent recorded.")
@@ -109,21 +118,31 @@ def consent_record(request, pk: int):
 
 @roles_required(*REGISTRARS)
 def patient_merge(request, pk: int):
-    """Merge a duplicate record into this one (the survivor), after the user confirms both side by side."""
-    target = get_object_or_404(Patient, pk=pk)
-    form = MergeForm(request.POST or None)
+    """Merge a duplicate record into this one, in two steps: find the duplicate by issuer and MRN, then confirm
+    with both records side by side."""
+    target = visible_patient(request, pk)
+    lookup = MergeLookupForm(request.POST if "find" in request.POST else None)
+    confirm = MergeConfirmForm(request.POST if "merge" in request.POST else None)
     source = None
-    if request.method == "POST" and form.is_valid():
-        source = Patient.objects.filter(mrn__iexact=form.cleaned_data["duplicate_mrn"].strip()).first()
-        if source is None:
-            form.add_error("duplicate_mrn", "No patient has this MRN.")
+    if lookup.is_bound and lookup.is_valid():
+        source = lookup.cleaned_data["duplicate"]
+        if source.pk == target.pk:
+            lookup.add_error("duplicate_mrn", "This is the record you are merging into.")
+            source = None
         else:
-            try:
-                moved = services.merge_patients(source=source, target=target, actor=request.user, request=request)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                count = sum(moved.values())
-                messages.success(request, f"{source.mrn} merged into {target.mrn}; {count} records moved.")
-                return redirect(target)
-    return render(request, "patients/merge.html", {"form": form, "patient": target, "source": source})
+            record_access(request=request, action=Action.VIEW, obj=source, patient=source)
+    elif confirm.is_bound and confirm.is_valid():
+        source = get_object_or_404(Patient, pk=confirm.cleaned_data["source"])
+        moved = submit(
+            request,
+            confirm,
+            lambda data: services.merge_patients(source=source, target=target, actor=request.user, request=request),
+        )
+        if moved is not None:
+            count = sum(moved.values())
+            messages.success(request, f"{source.mrn} merged into {target.mrn}; {count} records moved.")
+            return redirect(target)
+    if source is not None and not confirm.is_bound:
+        confirm = MergeConfirmForm(initial={"source": source.pk})
+    context = {"lookup": lookup, "confirm": confirm, "patient": target, "source": source}
+    return render(request, "patients/merge.html", context)

@@ -52,3 +52,17 @@ def test_a_deactivated_user_holds_no_role(front_desk):
     front_desk.is_active = False
     front_desk.save()
     assert front_desk.role_names == frozenset()
+
+
+def test_five_wrong_passwords_lock_the_user_name_from_that_address(client, front_desk):
+    url = reverse("accounts:login")
+    codes = [
+        client.post(url, {"username": "fiona", "password": "wrong"}, REMOTE_ADDR="10.0.0.9").status_code
+        for _ in range(5)
+    ]
+    assert codes == [200, 200, 200, 200, 429]  # the fifth failure locks
+    locked = client.post(url, {"username": "fiona", "password": PASSWORD}, REMOTE_ADDR="10.0.0.9")
+    assert locked.status_code == 429
+    assert "Sign-in locked" in locked.content.decode()
+    # Another address is not locked out by someone guessing elsewhere.
+    assert client.post(url, {"username": "fiona", "password": PASSWORD}, REMOTE_ADDR="10.0.0.10").status_code == 302

@@ -133,3 +133,23 @@ def test_the_home_page_logs_which_orders_it_showed(client, front_desk, patient, 
     entry = AccessLog.objects.latest("id")
     assert (entry.action, entry.object_type) == ("search", "orders.order")
     assert entry.detail == {"page": "home", "returned_ids": sorted(o.pk for o in orders)}
+
+
+@pytest.mark.parametrize(
+    "page", ["patients:edit", "patients:coverage_add", "patients:consent_record", "patients:merge", "orders:create"]
+)
+def test_every_form_page_that_shows_a_patient_logs_the_view(client, admin_user, patient, page):
+    client.force_login(admin_user)
+    before = AccessLog.objects.count()
+    assert client.get(reverse(page, args=[patient.pk])).status_code == 200
+    assert AccessLog.objects.count() == before + 1
+    entry = AccessLog.objects.latest("id")
+    assert (entry.action, entry.patient) == ("view", patient)
+
+
+def test_the_order_edit_page_logs_the_view(client, admin_user, patient, make_order):
+    order = make_order(patient)
+    client.force_login(admin_user)
+    client.get(reverse("orders:edit", args=[order.pk]))
+    entry = AccessLog.objects.latest("id")
+    assert (entry.action, entry.object_type, entry.patient) == ("view", "orders.order", patient)

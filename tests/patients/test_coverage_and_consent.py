@@ -57,3 +57,32 @@ def test_consent_is_recorded_through_the_api_with_who_recorded_it(api, front_des
     bad = api.post(f"/api/v1/patients/{patient.pk}/consents/", {"kind": "gossip", "decision": "granted"}, format="json")
     assert bad.status_code == 400
     assert bad.json() == {"kind": ['"gossip" is not a valid choice.']}
+
+
+def test_nothing_can_be_added_to_a_merged_patient(client, front_desk, make_patient):
+    source, target = make_patient(), make_patient()
+    services.merge_patients(source=source, target=target, actor=front_desk)
+    message = {"patient": [f"Patient {source.mrn} was merged into another record; use the surviving record."]}
+    with pytest.raises(ValidationError) as caught:
+        services.add_coverage(patient=source, actor=front_desk, payer_name="Acme", member_id="1")
+    assert caught.value.message_dict == message
+    with pytest.raises(ValidationError) as caught:
+        services.record_consent(patient=source, actor=front_desk, kind="research", decision="granted")
+    assert caught.value.message_dict == message
+    client.force_login(front_desk)
+    page = client.post(
+        reverse("patients:consent_record", args=[source.pk]), {"kind": "research", "decision": "granted"}
+    )
+    assert page.status_code == 200
+    assert page.context["form"].non_field_errors() == message["patient"]
+    assert Consent.objects.count() == 0
+
+
+def test_referring_physicians_do_not_see_insurance(client, referring_doctor, patient, make_order, front_desk):
+    make_order(patient, referring_physician=referring_doctor)
+    services.add_coverage(patient=patient, actor=front_desk, payer_name="Acme Health", member_id="SECRET1")
+    client.force_login(referring_doctor)
+    page = client.get(reverse("patients:detail", args=[patient.pk])).content.decode()
+    assert "SECRET1" not in page
+    client.force_login(front_desk)
+    assert "SECRET1" in client.get(reverse("patients:detail", args=[patient.pk])).content.decode()

@@ -78,22 +78,37 @@ def test_impossible_merges_are_refused_and_nothing_moves(front_desk, make_patien
     with pytest.raises(ValidationError) as caught:
         services.merge_patients(source=source, target=target, actor=front_desk)
     assert caught.value.messages == [message]
-    assert Order.objects.filter(patient=duplicate).count() == (3 if case != "self" else 3)
+    assert Order.objects.filter(patient=duplicate).count() == 3
+    assert Coverage.objects.get().patient == duplicate
+    assert Consent.objects.get().patient == duplicate
 
 
-def test_front_desk_merges_from_the_patient_page(client, front_desk, duplicate_pair):
+def test_front_desk_finds_the_duplicate_then_confirms_side_by_side(client, front_desk, duplicate_pair):
     survivor, duplicate = duplicate_pair
     client.force_login(front_desk)
     url = reverse("patients:merge", args=[survivor.pk])
-    refused = client.post(url, {"duplicate_mrn": duplicate.mrn})
-    assert refused.status_code == 200
-    assert refused.context["form"].errors == {"confirm": ["This field is required."]}
-    assert client.post(url, {"duplicate_mrn": "NOPE", "confirm": "on"}).context["form"].errors == {
-        "duplicate_mrn": ["No patient has this MRN."]
-    }
-    done = client.post(url, {"duplicate_mrn": duplicate.mrn, "confirm": "on"})
+    found = client.post(url, {"find": "1", "duplicate_mrn": duplicate.mrn, "duplicate_issuer": "LUMEN"})
+    assert found.status_code == 200
+    assert found.context["source"] == duplicate
+    assert Order.objects.filter(patient=survivor).count() == 1  # nothing merged by finding
+    unconfirmed = client.post(url, {"merge": "1", "source": duplicate.pk})
+    assert unconfirmed.context["confirm"].errors == {"confirm": ["This field is required."]}
+    done = client.post(url, {"merge": "1", "source": duplicate.pk, "confirm": "on"})
     assert done.status_code == 302
     assert Order.objects.filter(patient=survivor).count() == 4
+
+
+def test_the_duplicate_is_found_by_issuer_and_exact_mrn_only(client, front_desk, make_patient, duplicate_pair):
+    survivor, _duplicate = duplicate_pair
+    make_patient(mrn="X1", issuer="HOSPA")
+    other = make_patient(mrn="x1", issuer="HOSPB")
+    client.force_login(front_desk)
+    url = reverse("patients:merge", args=[survivor.pk])
+    response = client.post(url, {"find": "1", "duplicate_mrn": "x1", "duplicate_issuer": "HOSPB"})
+    assert response.context["source"] == other
+    missing = client.post(url, {"find": "1", "duplicate_mrn": "X1", "duplicate_issuer": "HOSPB"})
+    assert missing.context["source"] is None
+    assert missing.context["lookup"].errors == {"__all__": ["No open patient record has this MRN from this issuer."]}
 
 
 def test_the_api_merges_and_answers_a_self_merge_with_400(api, front_desk, duplicate_pair):
@@ -114,5 +129,5 @@ def test_an_order_cannot_be_entered_for_a_merged_patient(front_desk, duplicate_p
     with pytest.raises(ValidationError) as caught:
         make_order(duplicate)
     assert caught.value.message_dict == {
-        "patient": ["This patient was merged into another record; order on the surviving record."]
+        "patient": [f"Patient {duplicate.mrn} was merged into another record; use the surviving record."]
     }

@@ -118,4 +118,4 @@ def test_a_merged_patient_cannot_be_edited(front_desk, make_patient):
     services.merge_patients(source=source, target=target, actor=front_desk)
     with pytest.raises(ValidationError) as caught:
         services.update_patient(patient=source, actor=front_desk, phone="1")
-    assert caught.value.messages == ["This patient was merged into another record; edit that record instead."]
+    assert caught.value.messages == [f"Patient {source.mrn} was merged into another record; use the surviving record."]

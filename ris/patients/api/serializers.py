@@ -39,8 +39,12 @@ class PatientSerializer(serializers.ModelSerializer):
         validators: list = []
 
     def validate(self, attrs):
-        if self.instance is not None and ({"mrn", "issuer"} & set(attrs)):
-            raise serializers.ValidationError({"mrn": "An MRN cannot be changed; merge duplicate records instead."})
+        if self.instance is not None:
+            for fixed in ("mrn", "issuer"):
+                if fixed in attrs and attrs.pop(fixed) != getattr(self.instance, fixed):
+                    raise serializers.ValidationError(
+                        {fixed: "An MRN cannot be changed; merge duplicate records instead."}
+                    )
         return attrs
 
 
