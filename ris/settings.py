@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "ris.patients",
     "ris.orders",
     "ris.equipment",
+    "pacs",
 ]
 
 MIDDLEWARE = [
@@ -134,6 +135,8 @@ else:
 if _default_db["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions take the write lock up front, so concurrent writers queue (up to `timeout`
     # seconds) instead of failing on a lock upgrade; WAL lets readers run beside the writer.
+    # Tests run DICOM and web servers in threads and subprocesses: they need a database file, not memory.
+    _default_db["TEST"] = {"NAME": str(VAR_DIR / "test-lumen.sqlite3")}
     _default_db["OPTIONS"] = {
         "timeout": 30,
         "transaction_mode": "IMMEDIATE",
@@ -273,11 +276,31 @@ for _name, _value in (("LUMEN_MRN_ISSUER", LUMEN_MRN_ISSUER), ("LUMEN_MRN_PREFIX
     if not (_value.isascii() and _value.replace("-", "").replace("_", "").isalnum()) or len(_value) > 20:
         raise ImproperlyConfigured(f"{_name}={_value!r}: use up to 20 ASCII letters, digits, - or _")
 
+# --- PACS / DICOM ----------------------------------------------------------------------------------------------------
+LUMEN_DICOM_AE_TITLE = env_str("LUMEN_DICOM_AE_TITLE", "LUMEN")
+if not (0 < len(LUMEN_DICOM_AE_TITLE) <= 16 and LUMEN_DICOM_AE_TITLE.isascii() and "\\" not in LUMEN_DICOM_AE_TITLE):
+    raise ImproperlyConfigured("LUMEN_DICOM_AE_TITLE must be 1 to 16 ASCII characters without backslash")
+LUMEN_DICOM_HOST = env_str("LUMEN_DICOM_HOST", "127.0.0.1")
+LUMEN_DICOM_PORT = env_int("LUMEN_DICOM_PORT", 11112, minimum=1, maximum=65535)
+LUMEN_DICOM_MAX_ASSOCIATIONS = env_int("LUMEN_DICOM_MAX_ASSOCIATIONS", 32, minimum=1)
+LUMEN_DICOM_TIMEOUT = env_int("LUMEN_DICOM_TIMEOUT", 60, minimum=1)
+# Accept associations from unregistered AEs (closed demo networks only).
+LUMEN_DICOM_ACCEPT_ANY = env_bool("LUMEN_DICOM_ACCEPT_ANY", False)
+# The same SOP Instance UID received again: keep the first copy, or replace it with the newest.
+LUMEN_DUPLICATE_POLICY = env_str("LUMEN_DUPLICATE_POLICY", "keep_first")
+if LUMEN_DUPLICATE_POLICY not in ("keep_first", "replace"):
+    raise ImproperlyConfigured("LUMEN_DUPLICATE_POLICY must be keep_first or replace")
+LUMEN_ORPHAN_MIN_AGE_SECONDS = env_int("LUMEN_ORPHAN_MIN_AGE_SECONDS", 300, minimum=0)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "axes": {"level": "WARNING"},
+        "pynetdicom": {"level": "WARNING"},
+    },
 }

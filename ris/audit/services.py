@@ -43,6 +43,8 @@ def record_access(
     outcome: str = Outcome.SUCCESS,
     channel: str = "ui",
     detail: dict | None = None,
+    username: str = "",
+    address: str | None = None,
 ) -> AccessLog:
     """Append one access-log entry.
 
@@ -57,13 +59,13 @@ def record_access(
     patient_id = getattr(patient, "pk", patient)
     return AccessLog.objects.create(
         user=user,
-        username=user.get_username() if user is not None else "",
+        username=user.get_username() if user is not None else username,
         action=action,
         outcome=outcome,
         object_type=obj._meta.label_lower if obj is not None else object_type,
         object_id=str(obj.pk) if obj is not None else "",
         patient_id=patient_id,
-        address=client_address(request),
+        address=client_address(request) or address,
         channel=channel,
         detail=detail or {},
     )

@@ -61,6 +61,9 @@ class Order(models.Model):
     notes = models.TextField(blank=True)
     status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.ORDERED, editable=False)
     status_changed_at = models.DateTimeField(auto_now_add=True)
+    images_received_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the first images of this order reached the archive."
+    )
     placer_order_number = models.CharField(max_length=50, blank=True, help_text="The ordering system's ID (ORC-2).")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -1,0 +1,250 @@
+"""Lumen's DICOM services, as pynetdicom event handlers (PS3.4 annexes A, B, C, J).
+
+Handlers are thin: they check the caller's rights, call the services (``pacs.services``, ``pacs.query``), log
+reads in the access log, and map outcomes to DIMSE statuses.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from django.conf import settings
+from django.db import close_old_connections, connection
+from pydicom.dataset import Dataset
+from pynetdicom import evt
+from pynetdicom.acse import ACSE
+from pynetdicom.sop_class import (
+    PatientRootQueryRetrieveInformationModelFind,
+    PatientRootQueryRetrieveInformationModelGet,
+    PatientRootQueryRetrieveInformationModelMove,
+)
+
+from pacs import services, storage
+from pacs.dicom import access
+from pacs.dicom.network import set_nodelay
+from pacs.dicom.scu import contexts_for, load
+from pacs.ingest import Rejected
+from pacs.query import QueryError, find, instances_for
+from ris.audit.choices import Action, Outcome
+
+logger = logging.getLogger(__name__)
+
+NOT_AUTHORISED = 0x0124
+PROCESSING_FAILURE = 0xC211
+PENDING, CANCEL = 0xFF00, 0xFE00
+PATIENT_ROOT = ("PATIENT", "STUDY", "SERIES", "IMAGE")
+STUDY_ROOT = ("STUDY", "SERIES", "IMAGE")
+PATIENT_ROOT_UIDS = {
+    PatientRootQueryRetrieveInformationModelFind,
+    PatientRootQueryRetrieveInformationModelMove,
+    PatientRootQueryRetrieveInformationModelGet,
+}
+
+
+def _levels(event) -> tuple[str, ...]:
+    return PATIENT_ROOT if event.request.AffectedSOPClassUID in PATIENT_ROOT_UIDS else STUDY_ROOT
+
+
+class GatedACSE(ACSE):
+    """ACSE that refuses unregistered callers before negotiating (A-ASSOCIATE-RJ, calling AE not recognised)."""
+
+    def _negotiate_as_acceptor(self) -> None:
+        request = self.requestor.primitive
+        calling = request.calling_ae_title.strip()
+        address = self.assoc.requestor.address
+        peer, reason = access.check_association(calling, address)
+        if peer is None:
+            access.record_access(
+                username=f"AE {calling}"[:150],
+                action=Action.LOGIN_FAILED,
+                outcome=Outcome.DENIED,
+                address=address,
+                channel="dicom",
+                detail={"reason": reason, "called_ae": request.called_ae_title.strip()},
+            )
+            close_old_connections()
+            logger.warning("DICOM association refused: %s", reason)
+            self.send_reject(0x01, 0x01, 0x03)  # rejected-permanent, service-user, calling-AE-title-not-recognized
+            evt.trigger(self.assoc, evt.EVT_REJECTED, {})
+            self.assoc.kill()
+            return
+        self.assoc.lumen_peer = peer
+        super()._negotiate_as_acceptor()
+
+
+def on_connection(event) -> None:
+    set_nodelay(event)
+    if event.assoc.is_acceptor and not isinstance(event.assoc.acse, GatedACSE):
+        event.assoc.acse = GatedACSE(event.assoc)
+
+
+def on_association_end(event) -> None:
+    """Each association runs in its own thread with its own database connection: close it when done."""
+    connection.close()
+
+
+def handle_echo(event) -> int:
+    return NOT_AUTHORISED if access.refused(event.assoc, "echo") else 0x0000
+
+
+def handle_store(event):
+    if access.refused(event.assoc, "store"):
+        return NOT_AUTHORISED
+    close_old_connections()
+    request = event.request
+    path = Path(event.dataset_path)
+    owned = path.parent == storage.incoming_dir()
+    try:
+        services.ingest_file(
+            path,
+            source=event.assoc.requestor.ae_title.strip(),
+            owned=owned,
+            expected_sop_instance_uid=str(request.AffectedSOPInstanceUID),
+            expected_sop_class_uid=str(request.AffectedSOPClassUID),
+        )
+    except Rejected as exc:
+        logger.warning("C-STORE refused (0x%04X): %s", exc.status, exc.reason)
+        return _status(exc.status, exc.reason)
+    except Exception:
+        logger.exception("C-STORE failed")
+        return _status(PROCESSING_FAILURE, "Lumen could not store the instance; nothing was kept.")
+    return 0x0000
+
+
+def _status(code: int, comment: str) -> Dataset:
+    ds = Dataset()
+    ds.Status = code
+    ds.ErrorComment = comment[:64]
+    return ds
+
+
+def handle_find(event):
+    if access.refused(event.assoc, "find"):
+        yield NOT_AUTHORISED, None
+        return
+    close_old_connections()
+    levels = _levels(event)
+    try:
+        identifier = event.identifier
+        matches = 0
+        for response in find(identifier, allowed=levels, retrieve_ae=settings.LUMEN_DICOM_AE_TITLE):
+            if event.is_cancelled:
+                yield CANCEL, None
+                return
+            matches += 1
+            yield PENDING, response
+    except QueryError as exc:
+        yield _status(exc.status, exc.reason), None
+        return
+    finally:
+        _log_query(event, "find", locals().get("matches", 0))
+    yield 0x0000, None
+
+
+def _log_query(event, service: str, count: int) -> None:
+    try:
+        identifier = event.identifier
+        query = {
+            e.keyword: str(e.value) for e in identifier if e.keyword and e.VR != "SQ" and e.value not in (None, "")
+        }
+    except Exception:  # noqa: BLE001 - an unreadable identifier is logged without its keys
+        query = {}
+    access.log_dicom(
+        event.assoc,
+        action=Action.SEARCH if service == "find" else Action.EXPORT,
+        object_type=f"dicom.c-{service}",
+        detail={
+            "query": query,
+            "matches": count,
+            **({"destination": event.move_destination.strip()} if service == "move" else {}),
+        },
+    )
+
+
+def handle_move(event):
+    if access.refused(event.assoc, "move"):
+        raise PermissionError("The calling node may not use C-MOVE.")
+    close_old_connections()
+    destination = access.find_peer(event.move_destination.strip())
+    instances = list(
+        instances_for(event.identifier, allowed=_levels(event)).order_by("series_id", "instance_number", "id")
+    )
+    _log_query(event, "move", len(instances))
+    if destination is None or not destination.port:
+        yield None, None  # 0xA801 Move destination unknown
+        return
+    kwargs = {"contexts": contexts_for(instances), "evt_handlers": [(evt.EVT_CONN_OPEN, set_nodelay)]}
+    yield destination.host, destination.port, kwargs
+    yield len(instances)
+    for instance in instances:
+        if event.is_cancelled:
+            yield CANCEL, None
+            return
+        yield PENDING, load(instance)
+
+
+def handle_get(event):
+    if access.refused(event.assoc, "get"):
+        raise PermissionError("The calling node may not use C-GET.")
+    close_old_connections()
+    instances = list(
+        instances_for(event.identifier, allowed=_levels(event)).order_by("series_id", "instance_number", "id")
+    )
+    _log_query(event, "get", len(instances))
+    yield len(instances)
+    for instance in instances:
+        if event.is_cancelled:
+            yield CANCEL, None
+            return
+        yield PENDING, load(instance)
+
+
+def handle_n_action(event):
+    """Storage Commitment Push Model request (PS3.4 J.3.2): accept, then report on a new association."""
+    if access.refused(event.assoc, "commit"):
+        return NOT_AUTHORISED, None
+    info = event.action_information
+    transaction_uid = str(info.get("TransactionUID", ""))
+    references = [
+        (str(i.ReferencedSOPClassUID), str(i.ReferencedSOPInstanceUID)) for i in info.get("ReferencedSOPSequence", [])
+    ]
+    if not transaction_uid or not references:
+        return 0x0115, None  # Invalid argument value
+    peer = event.assoc.lumen_peer
+    access.log_dicom(
+        event.assoc,
+        action=Action.VIEW,
+        object_type="dicom.storage-commitment",
+        detail={"transaction": transaction_uid, "instances": len(references)},
+    )
+    thread = threading.Thread(
+        target=_report_commitment, args=(peer.ae_title, peer.host, peer.port, transaction_uid, references), daemon=True
+    )
+    thread.start()
+    return 0x0000, None
+
+
+def _report_commitment(ae_title: str, host: str, port: int, transaction_uid: str, references) -> None:
+    from pacs.dicom.commitment import send_report
+
+    try:
+        send_report(ae_title, host, port, transaction_uid, references)
+    except Exception:
+        logger.exception("Storage commitment report to %s failed", ae_title)
+    finally:
+        connection.close()
+
+
+HANDLERS = [
+    (evt.EVT_CONN_OPEN, on_connection),
+    (evt.EVT_RELEASED, on_association_end),
+    (evt.EVT_ABORTED, on_association_end),
+    (evt.EVT_C_ECHO, handle_echo),
+    (evt.EVT_C_STORE, handle_store),
+    (evt.EVT_C_FIND, handle_find),
+    (evt.EVT_C_MOVE, handle_move),
+    (evt.EVT_C_GET, handle_get),
+    (evt.EVT_N_ACTION, handle_n_action),
+]

@@ -1,0 +1,65 @@
+"""The DICOM listener: one pynetdicom AE serving Lumen's DICOM services on a TCP port."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+
+from django.conf import settings
+from pynetdicom import AE, ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts, _config
+from pynetdicom.sop_class import (
+    PatientRootQueryRetrieveInformationModelFind,
+    PatientRootQueryRetrieveInformationModelGet,
+    PatientRootQueryRetrieveInformationModelMove,
+    StorageCommitmentPushModel,
+    StudyRootQueryRetrieveInformationModelFind,
+    StudyRootQueryRetrieveInformationModelGet,
+    StudyRootQueryRetrieveInformationModelMove,
+    Verification,
+)
+
+from pacs import storage
+from pacs.dicom.handlers import HANDLERS
+from pacs.dicom.network import configure_timeouts
+
+logger = logging.getLogger(__name__)
+
+
+def configure_pynetdicom() -> None:
+    """Stream received data sets to disk, in the storage root's incoming directory; no patient data in logs."""
+    _config.STORE_RECV_CHUNKED_DATASET = True
+    _config.LOG_REQUEST_IDENTIFIERS = False
+    _config.LOG_RESPONSE_IDENTIFIERS = False
+    _config.LOG_HANDLER_LEVEL = "none"
+    tempfile.tempdir = str(storage.incoming_dir())
+
+
+def build_ae(ae_title: str | None = None) -> AE:
+    configure_pynetdicom()
+    ae = AE(ae_title or settings.LUMEN_DICOM_AE_TITLE)
+    ae.require_called_aet = True
+    ae.maximum_associations = settings.LUMEN_DICOM_MAX_ASSOCIATIONS
+    ae.maximum_pdu_size = 262_144
+    configure_timeouts(ae)
+    ae.add_supported_context(Verification, ALL_TRANSFER_SYNTAXES)
+    for cx in AllStoragePresentationContexts:
+        # scp_role: C-GET requesters act as storage SCPs on the same association (role selection, PS3.7 D.3.3.4).
+        ae.add_supported_context(cx.abstract_syntax, ALL_TRANSFER_SYNTAXES, scp_role=True, scu_role=False)
+    for sop_class in (
+        PatientRootQueryRetrieveInformationModelFind,
+        PatientRootQueryRetrieveInformationModelMove,
+        PatientRootQueryRetrieveInformationModelGet,
+        StudyRootQueryRetrieveInformationModelFind,
+        StudyRootQueryRetrieveInformationModelMove,
+        StudyRootQueryRetrieveInformationModelGet,
+        StorageCommitmentPushModel,
+    ):
+        ae.add_supported_context(sop_class)
+    return ae
+
+
+def start(host: str, port: int, ae_title: str | None = None, *, block: bool = True):
+    """Serve until shut down; with ``block=False`` returns the server (tests, embedded use)."""
+    ae = build_ae(ae_title)
+    logger.info("DICOM listener %s on %s:%s", ae.ae_title, host, port)
+    return ae.start_server((host, port), block=block, evt_handlers=HANDLERS)

@@ -1,0 +1,254 @@
+"""One query engine for C-FIND (and QIDO-RS): DICOM attribute matching (PS3.4 C.2.2.2) as indexed ORM filters.
+
+Supported: single value matching, wildcards ``*`` and ``?``, date and time ranges, UID lists, universal matching
+(an empty key asks for the value back), and return keys answered from indexed columns or, for anything else,
+from the stored DICOM JSON of a representative instance. Sequences are not matched (sequence-free queries).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.db.models import Count, Min, Q, QuerySet
+from pydicom.dataset import Dataset
+
+from pacs.models import Instance, Series, Study
+
+STUDY_KEYS = {
+    "StudyInstanceUID": ("study_instance_uid", "UI"),
+    "StudyDate": ("study_date", "DA"),
+    "StudyTime": ("study_time", "TM"),
+    "AccessionNumber": ("accession_number", "SH"),
+    "StudyID": ("study_id", "SH"),
+    "StudyDescription": ("study_description", "LO"),
+    "ReferringPhysicianName": ("referring_physician_name", "PN"),
+    "ModalitiesInStudy": ("modalities_in_study", "CS-LIST"),
+    "NumberOfStudyRelatedSeries": ("number_of_series", "COUNT"),
+    "NumberOfStudyRelatedInstances": ("number_of_instances", "COUNT"),
+}
+PATIENT_KEYS = {
+    "PatientID": ("dicom_patient_id", "LO"),
+    "IssuerOfPatientID": ("issuer_of_patient_id", "LO"),
+    "PatientName": ("patient_name", "PN"),
+    "PatientBirthDate": ("patient_birth_date", "DA"),
+    "PatientSex": ("patient_sex", "CS"),
+}
+SERIES_KEYS = {
+    "SeriesInstanceUID": ("series_instance_uid", "UI"),
+    "Modality": ("modality", "CS"),
+    "SeriesNumber": ("series_number", "IS"),
+    "SeriesDescription": ("series_description", "LO"),
+    "BodyPartExamined": ("body_part_examined", "CS"),
+    "SeriesDate": ("series_date", "DA"),
+    "SeriesTime": ("series_time", "TM"),
+    "NumberOfSeriesRelatedInstances": ("number_of_instances", "COUNT"),
+}
+IMAGE_KEYS = {
+    "SOPInstanceUID": ("sop_instance_uid", "UI"),
+    "SOPClassUID": ("sop_class_uid", "UI"),
+    "InstanceNumber": ("instance_number", "IS"),
+}
+
+
+class QueryError(Exception):
+    """The identifier cannot be answered; ``status`` is the C-FIND failure status."""
+
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+IDENTIFIER_DOES_NOT_MATCH = 0xA900
+UNABLE_TO_PROCESS = 0xC000
+
+
+@dataclass(frozen=True)
+class Level:
+    name: str
+    model: type
+    keys: dict[str, tuple[str, str]]  # keyword -> (ORM path from this level's model, matching kind)
+
+
+def _prefixed(keys: dict, prefix: str) -> dict:
+    return {k: (prefix + path, kind) for k, (path, kind) in keys.items()}
+
+
+LEVELS = {
+    "PATIENT": Level("PATIENT", Study, PATIENT_KEYS),
+    "STUDY": Level("STUDY", Study, {**PATIENT_KEYS, **STUDY_KEYS}),
+    "SERIES": Level("SERIES", Series, {**_prefixed({**PATIENT_KEYS, **STUDY_KEYS}, "study__"), **SERIES_KEYS}),
+    "IMAGE": Level(
+        "IMAGE",
+        Instance,
+        {
+            **_prefixed({**PATIENT_KEYS, **STUDY_KEYS}, "series__study__"),
+            **_prefixed(SERIES_KEYS, "series__"),
+            **IMAGE_KEYS,
+        },
+    ),
+}
+
+
+def _wildcard(path: str, value: str, insensitive: bool) -> Q:
+    if value == "*":
+        return Q()
+    body = value.rstrip("*")
+    if "*" not in body and "?" not in body:
+        return Q(**{f"{path}__{'i' if insensitive else ''}startswith": body})
+    pattern = "^" + re.escape(value).replace(r"\*", ".*").replace(r"\?", ".") + "$"
+    return Q(**{f"{path}__{'i' if insensitive else ''}regex": pattern})
+
+
+def _range(path: str, value: str) -> Q:
+    if "-" not in value:
+        return Q(**{path: value})
+    start, _, end = value.partition("-")
+    condition = Q()
+    if start:
+        condition &= Q(**{f"{path}__gte": start})
+    if end:
+        # A time or date-time bound matches everything that starts with it (2000 covers 200059).
+        condition &= Q(**{f"{path}__lte": end + ("\uffff" if len(end) < 8 else "")})
+    return condition
+
+
+def match(path: str, kind: str, value: str) -> Q:
+    """The filter for one key; an empty Q for universal matching."""
+    value = value.strip()
+    if not value or kind == "COUNT":
+        return Q()
+    if kind == "UI":
+        uids = [u.strip() for u in value.split("\\") if u.strip()]
+        return Q(**{f"{path}__in": uids}) if len(uids) > 1 else Q(**{path: uids[0]})
+    if kind in ("DA", "TM"):
+        if not re.fullmatch(r"[0-9.:]*-?[0-9.:]*", value):
+            raise QueryError(IDENTIFIER_DOES_NOT_MATCH, f"“{value}” is not a {kind} value or range.")
+        return _range(path, value.replace(":", "") if kind == "TM" else value.replace(".", ""))
+    if kind == "IS":
+        try:
+            return Q(**{path: int(value)})
+        except ValueError:
+            raise QueryError(IDENTIFIER_DOES_NOT_MATCH, f"“{value}” is not an integer string.") from None
+    if kind == "CS-LIST":
+        condition = Q()
+        for code in filter(None, value.split("\\")):
+            condition |= Q(**{f"{path}__regex": r"(^|\\)" + re.escape(code) + r"(\\|$)"})
+        return condition
+    insensitive = kind == "PN"  # names are matched case-insensitively, as most archives do
+    if "*" in value or "?" in value:
+        return _wildcard(path, value, insensitive)
+    return Q(**{f"{path}__iexact" if insensitive else path: value})
+
+
+def _requested(identifier: Dataset) -> list[str]:
+    keywords = []
+    for elem in identifier:
+        if elem.keyword and elem.keyword not in ("QueryRetrieveLevel", "SpecificCharacterSet") and elem.VR != "SQ":
+            keywords.append(elem.keyword)
+    return keywords
+
+
+def _value_text(elem) -> str:
+    if elem.value is None:
+        return ""
+    if elem.VM > 1:
+        return "\\".join(str(v) for v in elem.value)
+    return str(elem.value)
+
+
+def level_of(identifier: Dataset, allowed: tuple[str, ...]) -> Level:
+    name = str(identifier.get("QueryRetrieveLevel", "")).strip().upper()
+    if name not in allowed:
+        raise QueryError(
+            IDENTIFIER_DOES_NOT_MATCH,
+            f"Query/Retrieve Level “{name}” is not one of {', '.join(allowed)} for this information model.",
+        )
+    return LEVELS[name]
+
+
+def filtered(level: Level, identifier: Dataset) -> QuerySet:
+    """The rows of ``level`` matching every key of the identifier that the index knows."""
+    condition = Q()
+    for elem in identifier:
+        if elem.keyword in level.keys and elem.VR != "SQ":
+            path, kind = level.keys[elem.keyword]
+            condition &= match(path, kind, _value_text(elem))
+    return level.model.objects.filter(condition)
+
+
+def find(identifier: Dataset, *, allowed: tuple[str, ...], retrieve_ae: str) -> Iterator[Dataset]:
+    """Answer a C-FIND identifier: one response identifier per match, with the requested keys filled in."""
+    level = level_of(identifier, allowed)
+    requested = _requested(identifier)
+    rows = filtered(level, identifier)
+    if level.name == "PATIENT":
+        yield from _patients(rows, requested, retrieve_ae)
+        return
+    representative = [k for k in requested if k not in level.keys]
+    related = {"SERIES": ("study",), "IMAGE": ("series__study",)}.get(level.name, ())
+    for row in rows.select_related(*related).order_by("pk").iterator(chunk_size=500):
+        values = {k: _column(row, level.keys[k][0]) for k in requested if k in level.keys}
+        if representative:
+            values.update(_from_metadata(row, level.name, representative))
+        yield _response(level.name, requested, values, retrieve_ae)
+
+
+def _column(row, path: str):
+    value = row
+    for part in path.split("__"):
+        value = getattr(value, part)
+    return value
+
+
+def _patients(rows: QuerySet, requested: list[str], retrieve_ae: str) -> Iterator[Dataset]:
+    fields = [path for path, _kind in PATIENT_KEYS.values()]
+    grouped = rows.values(*fields).annotate(studies=Count("id"), first=Min("id")).order_by("first")
+    for group in grouped.iterator():
+        values = {k: group[PATIENT_KEYS[k][0]] for k in requested if k in PATIENT_KEYS}
+        if "NumberOfPatientRelatedStudies" in requested:
+            values["NumberOfPatientRelatedStudies"] = group["studies"]
+        yield _response("PATIENT", requested, values, retrieve_ae)
+
+
+def _from_metadata(row, level: str, keywords: list[str]) -> dict:
+    """Values the index has no column for, from the stored header of one instance at or below the row."""
+    if level == "IMAGE":
+        metadata = row.metadata
+    else:
+        instances = (
+            Instance.objects.filter(series=row) if level == "SERIES" else Instance.objects.filter(series__study=row)
+        )
+        metadata = instances.values_list("metadata", flat=True).first() or {}
+    header = Dataset.from_json({t: v for t, v in metadata.items() if "BulkDataURI" not in v})
+    return {k: header.get(k) for k in keywords if k in header}
+
+
+def _response(level: str, requested: list[str], values: dict, retrieve_ae: str) -> Dataset:
+    ds = Dataset()
+    ds.SpecificCharacterSet = "ISO_IR 192"
+    ds.QueryRetrieveLevel = level
+    for keyword in requested:
+        value = values.get(keyword)
+        if keyword == "RetrieveAETitle":
+            value = retrieve_ae
+        try:
+            setattr(ds, keyword, "" if value is None else value)
+        except (ValueError, TypeError):
+            setattr(ds, keyword, "")
+    if "RetrieveAETitle" not in requested:
+        ds.RetrieveAETitle = retrieve_ae
+    return ds
+
+
+def instances_for(identifier: Dataset, *, allowed: tuple[str, ...]) -> QuerySet:
+    """The instances a C-MOVE or C-GET identifier selects, at whatever level it names."""
+    level = level_of(identifier, allowed)
+    rows = filtered(level, identifier)
+    if level.name == "IMAGE":
+        return rows
+    if level.name == "SERIES":
+        return Instance.objects.filter(series__in=rows.values("pk"))
+    return Instance.objects.filter(series__study__in=rows.values("pk"))

@@ -1,0 +1,363 @@
+"""PACS business actions: ingest an instance, link studies to the RIS, reconcile, clean up.
+
+C-STORE, STOW-RS and ``import_dicom`` all store through ``ingest_file``: the same checks, the same duplicate
+policy, the same durability (file fsynced under its final name and index row committed before success).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
+
+from pacs import storage
+from pacs.choices import DuplicatePolicy, MatchState
+from pacs.ingest import OUT_OF_RESOURCES, Parsed, Rejected, check_preamble, parse, zero_preamble
+from pacs.models import Instance, Series, Study
+from ris.orders.models import Order
+from ris.patients.models import Patient
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Stored:
+    """What happened to one received instance."""
+
+    outcome: str  # "stored", "duplicate" or "replaced"
+    instance: Instance
+    study: Study
+    created_study: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def _text(ds: Dataset, keyword: str, limit: int) -> str:
+    value = ds.get(keyword)
+    if value is None:
+        return ""
+    if isinstance(value, MultiValue | list | tuple):
+        value = "\\".join(str(v) for v in value)
+    return str(value).strip()[:limit]
+
+
+def _int(ds: Dataset, keyword: str) -> int | None:
+    try:
+        value = ds.get(keyword)
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def ingest_file(
+    path: Path,
+    *,
+    source: str,
+    owned: bool,
+    expected_sop_instance_uid: str | None = None,
+    expected_sop_class_uid: str | None = None,
+) -> Stored:
+    """Store and index one DICOM Part-10 file. Raises ``Rejected`` with a DICOM status and a reason.
+
+    ``owned``: the file is a temporary under the storage root's incoming directory that may be renamed into
+    place (C-STORE receives straight there); otherwise it is copied first and the source is left untouched.
+    """
+    temp = Path(path) if owned else storage.copy_to_temp(Path(path))
+    try:
+        return _ingest(temp, source, expected_sop_instance_uid, expected_sop_class_uid)
+    finally:
+        temp.unlink(missing_ok=True)  # renamed away on success; a leftover is removed whatever happened
+
+
+def _ingest(temp: Path, source: str, expected_sop: str | None, expected_class: str | None) -> Stored:
+    if check_preamble(temp):
+        zero_preamble(temp)
+    parsed = parse(temp, expected_sop_instance_uid=expected_sop, expected_sop_class_uid=expected_class)
+    ds = parsed.dataset
+    sop_uid, series_uid, study_uid = str(ds.SOPInstanceUID), str(ds.SeriesInstanceUID), str(ds.StudyInstanceUID)
+    policy = settings.LUMEN_DUPLICATE_POLICY
+    existing = Instance.objects.select_related("series__study").filter(sop_instance_uid=sop_uid).first()
+    if existing is not None and policy == DuplicatePolicy.KEEP_FIRST:
+        return Stored("duplicate", existing, existing.series.study)
+    try:
+        sha256, size = storage.sha256_and_fsync(temp)
+    except storage.StorageFull as exc:
+        raise Rejected(OUT_OF_RESOURCES, "The image store is full; the instance was not stored.") from exc
+    relative = storage.relative_path(study_uid, series_uid, sop_uid)
+    if existing is not None:
+        # Replacing: the new copy gets its own name, so the old file stays valid until the index points away.
+        relative = f"{relative[:-4]}-{sha256[:12]}.dcm"
+    try:
+        return _index(parsed, temp, relative, sha256, size, source, existing)
+    except storage.StorageFull as exc:
+        raise Rejected(OUT_OF_RESOURCES, "The image store is full; the instance was not stored.") from exc
+
+
+def _index(parsed: Parsed, temp: Path, relative: str, sha256: str, size: int, source: str, existing) -> Stored:
+    ds = parsed.dataset
+    placed = False
+    try:
+        with transaction.atomic():
+            study, created_study = _study_for(ds)
+            series, created_series = _series_for(ds, study)
+            fields = {
+                "series": series,
+                "sop_class_uid": str(ds.SOPClassUID),
+                "instance_number": _int(ds, "InstanceNumber"),
+                "transfer_syntax_uid": parsed.transfer_syntax_uid,
+                "rows": _int(ds, "Rows"),
+                "columns": _int(ds, "Columns"),
+                "number_of_frames": _int(ds, "NumberOfFrames") or 1,
+                "path": relative,
+                "size_bytes": size,
+                "sha256": sha256,
+                "metadata": parsed.metadata,
+                "received_from": source[:16],
+            }
+            if existing is None:
+                try:
+                    with transaction.atomic():
+                        instance = Instance.objects.create(sop_instance_uid=str(ds.SOPInstanceUID), **fields)
+                except IntegrityError:
+                    # Another association stored the same instance a moment ago: keep theirs.
+                    instance = Instance.objects.select_related("series__study").get(sop_instance_uid=ds.SOPInstanceUID)
+                    return Stored("duplicate", instance, instance.series.study)
+                _count(study, series, size, created_series, +1)
+                outcome = "stored"
+            else:
+                instance = Instance.objects.select_for_update().get(pk=existing.pk)
+                old_path, old_series = instance.path, instance.series
+                for name, value in fields.items():
+                    setattr(instance, name, value)
+                instance.save()
+                if old_series.pk != series.pk:
+                    _count(old_series.study, old_series, -existing.size_bytes, False, -1)
+                    _count(study, series, size, created_series, +1)
+                transaction.on_commit(lambda: storage.remove(old_path))
+                outcome = "replaced"
+            storage.place(temp, relative)
+            placed = True
+            if created_study:
+                link_study(study)
+    except BaseException:
+        if placed and existing is None:
+            storage.remove(relative)  # the index row was not committed: no file without its row
+        raise
+    return Stored(outcome, instance, study, created_study=created_study)
+
+
+def _study_for(ds: Dataset) -> tuple[Study, bool]:
+    defaults = {
+        "dicom_patient_id": _text(ds, "PatientID", 64),
+        "issuer_of_patient_id": _text(ds, "IssuerOfPatientID", 64),
+        "patient_name": _text(ds, "PatientName", 324),
+        "patient_birth_date": _text(ds, "PatientBirthDate", 8),
+        "patient_sex": _text(ds, "PatientSex", 16),
+        "study_date": _text(ds, "StudyDate", 8),
+        "study_time": _text(ds, "StudyTime", 16),
+        "accession_number": _text(ds, "AccessionNumber", 16),
+        "study_id": _text(ds, "StudyID", 16),
+        "study_description": _text(ds, "StudyDescription", 64),
+        "referring_physician_name": _text(ds, "ReferringPhysicianName", 324),
+    }
+    try:
+        with transaction.atomic():
+            return Study.objects.get_or_create(study_instance_uid=str(ds.StudyInstanceUID), defaults=defaults)
+    except IntegrityError:
+        return Study.objects.get(study_instance_uid=str(ds.StudyInstanceUID)), False
+
+
+def _series_for(ds: Dataset, study: Study) -> tuple[Series, bool]:
+    defaults = {
+        "study": study,
+        "modality": _text(ds, "Modality", 16),
+        "series_number": _int(ds, "SeriesNumber"),
+        "series_description": _text(ds, "SeriesDescription", 64),
+        "body_part_examined": _text(ds, "BodyPartExamined", 16),
+        "series_date": _text(ds, "SeriesDate", 8),
+        "series_time": _text(ds, "SeriesTime", 16),
+    }
+    try:
+        with transaction.atomic():
+            series, created = Series.objects.get_or_create(
+                series_instance_uid=str(ds.SeriesInstanceUID), defaults=defaults
+            )
+    except IntegrityError:
+        series, created = Series.objects.get(series_instance_uid=str(ds.SeriesInstanceUID)), False
+    if created and series.modality:
+        modalities = set(filter(None, study.modalities_in_study.split("\\"))) | {series.modality}
+        Study.objects.filter(pk=study.pk).update(modalities_in_study="\\".join(sorted(modalities)))
+    return series, created
+
+
+def _count(study: Study, series: Series, size: int, created_series: bool, delta: int) -> None:
+    Series.objects.filter(pk=series.pk).update(number_of_instances=F("number_of_instances") + delta)
+    Study.objects.filter(pk=study.pk).update(
+        number_of_instances=F("number_of_instances") + delta,
+        number_of_series=F("number_of_series") + (1 if created_series else 0),
+        size_bytes=F("size_bytes") + size,
+    )
+
+
+def link_study(study: Study) -> None:
+    """Link a study to its order (by accession number, checked against the patient ID) or at least its patient.
+
+    A study whose patient ID contradicts its accession's order is kept but linked to nothing (``conflict``),
+    so no image reaches the wrong patient's record; staff resolve it in the reconciliation list.
+    """
+    study = Study.objects.select_for_update().get(pk=study.pk)
+    order = (
+        Order.objects.select_related("patient").filter(accession_number=study.accession_number).first()
+        if study.accession_number
+        else None
+    )
+    issuer = study.issuer_of_patient_id or settings.LUMEN_MRN_ISSUER
+    if order is not None:
+        patient = order.patient
+        same_patient = not study.dicom_patient_id or (
+            study.dicom_patient_id == patient.mrn
+            and (not study.issuer_of_patient_id or study.issuer_of_patient_id == patient.issuer)
+        )
+        if same_patient:
+            _set_match(study, MatchState.MATCHED, patient=patient, order=order)
+            return
+        _set_match(
+            study,
+            MatchState.CONFLICT,
+            note=f"Patient ID {study.dicom_patient_id} contradicts order {order.accession_number} "
+            f"(patient {patient.mrn}).",
+        )
+        return
+    patient = (
+        Patient.objects.active().filter(issuer=issuer, mrn=study.dicom_patient_id).first()
+        if study.dicom_patient_id
+        else None
+    )
+    if patient is not None:
+        note = (
+            f"No order has accession number {study.accession_number}."
+            if study.accession_number
+            else "No accession number."
+        )
+        _set_match(study, MatchState.PATIENT_ONLY, patient=patient, note=note)
+    else:
+        _set_match(study, MatchState.UNMATCHED, note="No patient or order matches the images' identifiers.")
+
+
+def _set_match(study: Study, state: str, *, patient=None, order=None, note: str = "") -> None:
+    study.match_state, study.patient, study.order, study.match_note = state, patient, order, note
+    study.save(update_fields=["match_state", "patient", "order", "match_note", "updated_at"])
+    if order is not None and order.images_received_at is None:
+        Order.objects.filter(pk=order.pk, images_received_at__isnull=True).update(images_received_at=timezone.now())
+
+
+@transaction.atomic
+def reconcile_study(*, study: Study, order: Order, actor, request=None) -> Study:
+    """Link a study from the reconciliation list to the right order (and so patient), and make the stored headers
+    say so: patient identity and accession number are rewritten in every instance file (queued on commit)."""
+    from ris.audit.choices import Action
+    from ris.audit.services import record_access
+
+    study = Study.objects.select_for_update().get(pk=study.pk)
+    order = Order.objects.select_related("patient").get(pk=order.pk)
+    patient = order.patient
+    before = {
+        "patient_id": study.dicom_patient_id,
+        "accession_number": study.accession_number,
+        "state": study.match_state,
+    }
+    study.dicom_patient_id, study.issuer_of_patient_id = patient.mrn, patient.issuer
+    study.patient_name, study.patient_sex = patient.dicom_name, patient.sex
+    study.patient_birth_date = patient.birth_date.strftime("%Y%m%d")
+    study.accession_number = order.accession_number
+    study.save()
+    _set_match(study, MatchState.MATCHED, patient=patient, order=order, note=f"Reconciled by {actor}.")
+    record_access(
+        request=request,
+        user=actor,
+        action=Action.UPDATE,
+        obj=study,
+        patient=patient,
+        channel="ui" if request is not None else "service",
+        detail={"reconciled": True, "before": before, "order": order.accession_number},
+    )
+    from pacs.tasks import rewrite_study_headers_task
+
+    transaction.on_commit(lambda: rewrite_study_headers_task.delay(study.pk))
+    return study
+
+
+def header_values(study: Study) -> dict[str, str]:
+    """The patient and order identity every stored header of the study must carry."""
+    return {
+        "PatientID": study.dicom_patient_id,
+        "IssuerOfPatientID": study.issuer_of_patient_id,
+        "PatientName": study.patient_name,
+        "PatientBirthDate": study.patient_birth_date,
+        "PatientSex": study.patient_sex,
+        "AccessionNumber": study.accession_number,
+    }
+
+
+def rewrite_instance_header(instance: Instance, values: dict[str, str]) -> bool:
+    """Rewrite one stored file so its header carries ``values``; idempotent (False when already so).
+
+    The new file is written beside the old under a content-derived name, fsynced, indexed, and only then is the
+    old file removed: a crash leaves either the old or the new file indexed, never a half-written one.
+    """
+    from pydicom import dcmread
+
+    from pacs.ingest import parse
+
+    source = storage.absolute(instance.path)
+    ds = dcmread(source)
+    if all(str(ds.get(k, "")) == v for k, v in values.items()):
+        return False
+    for keyword, value in values.items():
+        setattr(ds, keyword, value)
+    temp = storage.new_temp_path()
+    try:
+        ds.save_as(temp, enforce_file_format=True)
+        parsed = parse(temp)
+        sha256, size = storage.sha256_and_fsync(temp)
+        base = storage.relative_path(
+            instance.series.study.study_instance_uid, instance.series.series_instance_uid, instance.sop_instance_uid
+        )
+        relative = f"{base[:-4]}-{sha256[:12]}.dcm"
+        with transaction.atomic():
+            locked = Instance.objects.select_for_update().get(pk=instance.pk)
+            old = locked.path
+            storage.place(temp, relative)
+            locked.path, locked.sha256, locked.size_bytes, locked.metadata = relative, sha256, size, parsed.metadata
+            locked.save(update_fields=["path", "sha256", "size_bytes", "metadata"])
+            transaction.on_commit(lambda: storage.remove(old) if old != relative else None)
+    finally:
+        temp.unlink(missing_ok=True)
+    return True
+
+
+def remove_orphans(*, min_age_seconds: int = 3600) -> dict[str, int]:
+    """Delete files no index row points at (left by a crash between rename and commit) and stale temporaries."""
+    import time
+
+    root = storage.root()
+    known = set(Instance.objects.values_list("path", flat=True))
+    now = time.time()
+    removed = {"orphans": 0, "temporaries": 0}
+    incoming = root / storage.INCOMING
+    for path in incoming.glob("*") if incoming.exists() else []:
+        if now - path.stat().st_mtime >= min_age_seconds:
+            path.unlink(missing_ok=True)
+            removed["temporaries"] += 1
+    for path in root.glob("??/??/*/*/*.dcm"):
+        relative = path.relative_to(root).as_posix()
+        if relative not in known and now - path.stat().st_mtime >= min_age_seconds:
+            path.unlink(missing_ok=True)
+            removed["orphans"] += 1
+    return removed

@@ -1,0 +1,123 @@
+"""Where and how instance files are kept under the storage root.
+
+Paths come from SHA-256 hashes of the UIDs, never from UID text, so no UID can steer a file outside the root
+(``../``, ``/``) or collide with another. Files reach their final name only complete and fsynced: written (or
+received) under a temporary name in the same file system, fsynced, renamed, and the directory fsynced.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+
+INCOMING = ".incoming"
+CHUNK = 1 << 20
+
+
+class StorageFull(OSError):
+    """The storage file system has no room (or no inodes) left."""
+
+
+def root() -> Path:
+    return Path(settings.STORAGE_ROOT)
+
+
+def incoming_dir() -> Path:
+    """Temporary files live here, on the same file system as their final names, so renames are atomic."""
+    path = root() / INCOMING
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _h(uid: str) -> str:
+    return hashlib.sha256(uid.encode("ascii")).hexdigest()
+
+
+def relative_path(study_uid: str, series_uid: str, sop_uid: str) -> str:
+    """``ab/cd/<study hash>/<series hash 16>/<instance hash>.dcm``: 256×256 top directories spread the load."""
+    study = _h(study_uid)
+    return f"{study[:2]}/{study[2:4]}/{study}/{_h(series_uid)[:16]}/{_h(sop_uid)}.dcm"
+
+
+def absolute(relative: str) -> Path:
+    path = (root() / relative).resolve()
+    if root().resolve() not in path.parents:
+        raise ValueError("stored path escapes the storage root")
+    return path
+
+
+def new_temp_path() -> Path:
+    handle, name = tempfile.mkstemp(dir=incoming_dir(), suffix=".part")
+    os.close(handle)
+    return Path(name)
+
+
+def copy_to_temp(source: Path) -> Path:
+    """Copy a file into the incoming directory (imports leave their source untouched)."""
+    target = new_temp_path()
+    try:
+        with open(source, "rb") as src, open(target, "wb") as dst:
+            shutil.copyfileobj(src, dst, CHUNK)
+    except OSError as exc:
+        target.unlink(missing_ok=True)
+        raise _classify(exc) from exc
+    return target
+
+
+def sha256_and_fsync(path: Path) -> tuple[str, int]:
+    """The file's SHA-256 and size, after forcing its bytes to disk."""
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with open(path, "rb+") as handle:
+            while chunk := handle.read(CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+            os.fsync(handle.fileno())
+    except OSError as exc:
+        raise _classify(exc) from exc
+    return digest.hexdigest(), size
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def place(temp: Path, relative: str) -> Path:
+    """Rename the fsynced temporary file to its final name and fsync the directory that now holds it."""
+    final = absolute(relative)
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(temp, final)
+        fsync_dir(final.parent)
+    except OSError as exc:
+        raise _classify(exc) from exc
+    return final
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def remove(relative: str) -> None:
+    absolute(relative).unlink(missing_ok=True)
+
+
+def _classify(exc: OSError) -> OSError:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return StorageFull(exc.errno, "The image store is full")
+    return exc
