@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
@@ -17,6 +18,19 @@ from ris.orders.models import Procedure
 from ris.patients import services as patient_services
 
 PASSWORD = "correct-horse-battery-staple"
+
+
+def pytest_sessionstart(session):
+    """A killed test run (or a killed listener in one) can leave SQLite's WAL files beside the test database;
+    Django recreates the database file but not those, so remove them first."""
+    from django.conf import settings
+
+    test_name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
+    if test_name and settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{test_name}{suffix}").unlink(missing_ok=True)
+
+
 _npis = itertools.cycle(["1234567893", "1245319599", "1386719417", "1003000126", "1528060837"])
 
 

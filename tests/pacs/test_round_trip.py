@@ -46,7 +46,7 @@ def test_storescu_stores_every_instance_durably_with_matching_checksums(stored_s
         stored = storage.absolute(instance.path)
         assert hashlib.sha256(stored.read_bytes()).hexdigest() == instance.sha256
         assert stored.stat().st_size == instance.size_bytes
-        assert "7FE00010" in instance.metadata and "BulkDataURI" in instance.metadata["7FE00010"]
+        assert instance.metadata["7FE00010"] == {"vr": "OW", "BulkDataURI": "bulkdata/7FE00010"}
         assert instance.metadata["00100020"] == {"vr": "LO", "Value": ["PAT001"]}
     originals = {dcmread(p).SOPInstanceUID: dcmread(p).PixelData for p in paths}
     for instance in Instance.objects.all():
