@@ -32,6 +32,7 @@ urlpatterns = [
     path("patients/", include("ris.patients.urls")),
     path("orders/", include("ris.orders.urls")),
     path("equipment/", include("ris.equipment.urls")),
+    path("studies/", include("pacs.urls")),
     path("audit/", include("ris.audit.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from pacs.models import Study
 from ris.equipment.models import Modality, Room
 
 ALL = {"front_desk", "technologist", "radiologist", "billing", "referring_physician", "admin"}
@@ -15,8 +16,17 @@ ADMIN = {"admin"}
 
 # (label, method, url, roles allowed, status for an allowed role). Write requests carry an empty body: allowed
 # roles reach validation (400 on the API, the re-shown form or a redirect on pages), refused ones get 403.
-def matrix(p, o, m):
+SENDERS = {"technologist", "radiologist", "admin"}
+RECONCILERS = {"front_desk", "technologist", "admin"}
+
+
+def matrix(p, o, m, s):
     return [
+        ("study list", "get", reverse("pacs:studies"), ALL, 200),
+        ("study page", "get", reverse("pacs:study", args=[s]), ALL, 200),
+        ("study send", "post", reverse("pacs:send", args=[s]), SENDERS, 302),
+        ("reconciliation list", "get", reverse("pacs:reconciliation"), RECONCILERS, 200),
+        ("study reconcile", "get", reverse("pacs:reconcile", args=[s]), RECONCILERS, 200),
         ("home", "get", reverse("home"), ALL, 200),
         ("password change", "get", reverse("accounts:password_change"), ALL, 200),
         ("patient search", "get", reverse("patients:list") + "?q=muller", ALL, 200),
@@ -66,7 +76,10 @@ def world(personas, patient, make_order, referring_doctor):
     modality = Modality.objects.create(
         name="CT 1", modality_type="CT", room=room, ae_title="CT1", host="127.0.0.1", port=104
     )
-    return matrix(patient.pk, order.pk, modality.pk)
+    study = Study.objects.create(
+        study_instance_uid="1.2.3.4", patient=patient, order=order, match_state="matched", dicom_patient_id=patient.mrn
+    )
+    return matrix(patient.pk, order.pk, modality.pk, study.pk)
 
 
 def test_every_role_gets_exactly_what_the_matrix_says(client, personas, world):
