@@ -173,6 +173,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             users = self._users()
             self._equipment()
+            self._dicom_nodes()
             procedures = self._procedures()
             created = self._patients_and_orders(users, procedures, options["patients"])
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new patients)."))
@@ -211,6 +212,17 @@ class Command(BaseCommand):
                     "services": services,
                     "manufacturer": "Demo",
                 },
+            )
+
+    def _dicom_nodes(self) -> None:
+        """DCMTK's and pynetdicom's default calling AE titles, so their tools work against the demo at once."""
+        from pacs.models import DicomNode
+
+        everything = ["echo", "store", "find", "move", "get", "commit"]
+        for ae_title in ("ECHOSCU", "STORESCU", "FINDSCU", "MOVESCU", "GETSCU", "PYNETDICOM"):
+            DicomNode.objects.get_or_create(
+                ae_title=ae_title,
+                defaults={"host": "127.0.0.1", "port": 11113, "services": everything, "description": "Demo tools"},
             )
 
     def _procedures(self) -> list[Procedure]:
