@@ -81,18 +81,18 @@ def _ingest(temp: Path, source: str, expected_sop: str | None, expected_class: s
     parsed = parse(temp, expected_sop_instance_uid=expected_sop, expected_sop_class_uid=expected_class)
     ds = parsed.dataset
     sop_uid, series_uid, study_uid = str(ds.SOPInstanceUID), str(ds.SeriesInstanceUID), str(ds.StudyInstanceUID)
-    policy = settings.LUMEN_DUPLICATE_POLICY
-    existing = Instance.objects.select_related("series__study").filter(sop_instance_uid=sop_uid).first()
-    if existing is not None and policy == DuplicatePolicy.KEEP_FIRST:
-        return Stored("duplicate", existing, existing.series.study)
+    existing = None
+    if settings.LUMEN_DUPLICATE_POLICY == DuplicatePolicy.REPLACE:
+        existing = Instance.objects.select_related("series__study").filter(sop_instance_uid=sop_uid).first()
+    # With keep-first, a duplicate is found by the unique index when its row is inserted (one query less for
+    # the common case of a new instance).
     try:
         sha256, size = storage.sha256_and_fsync(temp)
     except storage.StorageFull as exc:
         raise Rejected(OUT_OF_RESOURCES, "The image store is full; the instance was not stored.") from exc
-    relative = storage.relative_path(study_uid, series_uid, sop_uid)
-    if existing is not None:
-        # Replacing: the new copy gets its own name, so the old file stays valid until the index points away.
-        relative = f"{relative[:-4]}-{sha256[:12]}.dcm"
+    # The name carries the content's hash too: different bytes under one UID never overwrite each other, so the
+    # file can be put in place before the database transaction (which then holds no lock across an fsync).
+    relative = storage.relative_path(study_uid, series_uid, sop_uid, sha256)
     try:
         return _index(parsed, temp, relative, sha256, size, source, existing)
     except storage.StorageFull as exc:
@@ -101,7 +101,8 @@ def _ingest(temp: Path, source: str, expected_sop: str | None, expected_class: s
 
 def _index(parsed: Parsed, temp: Path, relative: str, sha256: str, size: int, source: str, existing) -> Stored:
     ds = parsed.dataset
-    placed = False
+    already_there = storage.absolute(relative).exists()  # the very same bytes, stored before
+    storage.place(temp, relative)
     try:
         with transaction.atomic():
             study, created_study = _study_for(ds)
@@ -125,10 +126,20 @@ def _index(parsed: Parsed, temp: Path, relative: str, sha256: str, size: int, so
                     with transaction.atomic():
                         instance = Instance.objects.create(sop_instance_uid=str(ds.SOPInstanceUID), **fields)
                 except IntegrityError:
-                    # Another association stored the same instance a moment ago: keep theirs.
-                    instance = Instance.objects.select_related("series__study").get(sop_instance_uid=ds.SOPInstanceUID)
+                    # Stored before (or by another association a moment ago): keep the first copy.
+                    instance = (
+                        Instance.objects.select_related("series__study")
+                        .filter(sop_instance_uid=ds.SOPInstanceUID)
+                        .first()
+                    )
+                    if instance is None:  # the conflict was a study or series row that went away: start again
+                        forget_known()
+                        raise
+                    if instance.path != relative and not already_there:
+                        storage.remove(relative)
                     return Stored("duplicate", instance, instance.series.study)
                 _count(study, series, size, created_series, +1)
+                transaction.on_commit(lambda: _remember(study, series))
                 outcome = "stored"
             else:
                 instance = Instance.objects.select_for_update().get(pk=existing.pk)
@@ -139,20 +150,43 @@ def _index(parsed: Parsed, temp: Path, relative: str, sha256: str, size: int, so
                 if old_series.pk != series.pk:
                     _count(old_series.study, old_series, -existing.size_bytes, False, -1)
                     _count(study, series, size, created_series, +1)
-                transaction.on_commit(lambda: storage.remove(old_path))
+                if old_path != relative:
+                    transaction.on_commit(lambda: storage.remove(old_path))
                 outcome = "replaced"
-            storage.place(temp, relative)
-            placed = True
             if created_study:
                 link_study(study)
     except BaseException:
-        if placed and existing is None:
+        if not already_there:
             storage.remove(relative)  # the index row was not committed: no file without its row
         raise
     return Stored(outcome, instance, study, created_study=created_study)
 
 
+# Study and series rows already known to this process (UID -> row), so each further instance of a series costs no
+# look-up. Filled only after a commit, so a rolled-back row is never remembered.
+_known_studies: dict[str, Study] = {}
+_known_series: dict[str, Series] = {}
+_KNOWN_LIMIT = 2000
+
+
+def _remember(study: Study, series: Series) -> None:
+    if len(_known_series) > _KNOWN_LIMIT:
+        _known_studies.clear()
+        _known_series.clear()
+    _known_studies[study.study_instance_uid] = study
+    _known_series[series.series_instance_uid] = series
+
+
+def forget_known() -> None:
+    """Drop the per-process cache (after reconciliation or deletes change what a UID maps to)."""
+    _known_studies.clear()
+    _known_series.clear()
+
+
 def _study_for(ds: Dataset) -> tuple[Study, bool]:
+    known = _known_studies.get(str(ds.StudyInstanceUID))
+    if known is not None:
+        return known, False
     defaults = {
         "dicom_patient_id": _text(ds, "PatientID", 64),
         "issuer_of_patient_id": _text(ds, "IssuerOfPatientID", 64),
@@ -174,6 +208,9 @@ def _study_for(ds: Dataset) -> tuple[Study, bool]:
 
 
 def _series_for(ds: Dataset, study: Study) -> tuple[Series, bool]:
+    known = _known_series.get(str(ds.SeriesInstanceUID))
+    if known is not None and known.study_id == study.pk:
+        return known, False
     defaults = {
         "study": study,
         "modality": _text(ds, "Modality", 16),
@@ -266,6 +303,7 @@ def reconcile_study(*, study: Study, order: Order, actor, request=None) -> Study
 
     study = Study.objects.select_for_update().get(pk=study.pk)
     order = Order.objects.select_related("patient").get(pk=order.pk)
+    transaction.on_commit(forget_known)
     patient = order.patient
     before = {
         "patient_id": study.dicom_patient_id,
@@ -326,10 +364,12 @@ def rewrite_instance_header(instance: Instance, values: dict[str, str]) -> bool:
         ds.save_as(temp, enforce_file_format=True)
         parsed = parse(temp)
         sha256, size = storage.sha256_and_fsync(temp)
-        base = storage.relative_path(
-            instance.series.study.study_instance_uid, instance.series.series_instance_uid, instance.sop_instance_uid
+        relative = storage.relative_path(
+            instance.series.study.study_instance_uid,
+            instance.series.series_instance_uid,
+            instance.sop_instance_uid,
+            sha256,
         )
-        relative = f"{base[:-4]}-{sha256[:12]}.dcm"
         with transaction.atomic():
             locked = Instance.objects.select_for_update().get(pk=instance.pk)
             old = locked.path

@@ -39,10 +39,14 @@ def _h(uid: str) -> str:
     return hashlib.sha256(uid.encode("ascii")).hexdigest()
 
 
-def relative_path(study_uid: str, series_uid: str, sop_uid: str) -> str:
-    """``ab/cd/<study hash>/<series hash 16>/<instance hash>.dcm``: 256×256 top directories spread the load."""
+def relative_path(study_uid: str, series_uid: str, sop_uid: str, content_sha256: str) -> str:
+    """``ab/cd/<study hash>/<series hash 16>/<instance hash>-<content hash 12>.dcm``.
+
+    256×256 top directories spread the load; the content hash keeps two different copies of one instance (a
+    replacement, a header rewrite) apart, so a new copy never overwrites the file the index points at.
+    """
     study = _h(study_uid)
-    return f"{study[:2]}/{study[2:4]}/{study}/{_h(series_uid)[:16]}/{_h(sop_uid)}.dcm"
+    return f"{study[:2]}/{study[2:4]}/{study}/{_h(series_uid)[:16]}/{_h(sop_uid)}-{content_sha256[:12]}.dcm"
 
 
 def absolute(relative: str) -> Path:

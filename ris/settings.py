@@ -9,6 +9,7 @@ Malformed values stop start-up with ``ImproperlyConfigured`` naming the variable
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -282,6 +283,7 @@ if not (0 < len(LUMEN_DICOM_AE_TITLE) <= 16 and LUMEN_DICOM_AE_TITLE.isascii() a
     raise ImproperlyConfigured("LUMEN_DICOM_AE_TITLE must be 1 to 16 ASCII characters without backslash")
 LUMEN_DICOM_HOST = env_str("LUMEN_DICOM_HOST", "127.0.0.1")
 LUMEN_DICOM_PORT = env_int("LUMEN_DICOM_PORT", 11112, minimum=1, maximum=65535)
+LUMEN_DICOM_PROCESSES = env_int("LUMEN_DICOM_PROCESSES", os.cpu_count() or 1, minimum=1, maximum=64)
 LUMEN_DICOM_MAX_ASSOCIATIONS = env_int("LUMEN_DICOM_MAX_ASSOCIATIONS", 32, minimum=1)
 LUMEN_DICOM_TIMEOUT = env_int("LUMEN_DICOM_TIMEOUT", 60, minimum=1)
 # Accept associations from unregistered AEs (closed demo networks only).

@@ -35,6 +35,14 @@ _npis = itertools.cycle(["1234567893", "1245319599", "1386719417", "1003000126",
 
 
 @pytest.fixture(autouse=True)
+def _fresh_pacs_cache():
+    """Test databases are emptied between tests; the ingest cache of study rows must not outlive them."""
+    from pacs.services import forget_known
+
+    forget_known()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Production hashing costs ~0.25 s a user; tests only need hashing to work."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -58,7 +58,7 @@ def find_peer(ae_title: str) -> Peer | None:
 
 def check_association(calling_ae: str, address: str) -> tuple[Peer | None, str]:
     """The peer, or None with the reason the association is refused."""
-    close_old_connections()
+    close_old_connections()  # runs in the association's new thread, before anything else touches the database
     peer = find_peer(calling_ae)
     if peer is None:
         if settings.LUMEN_DICOM_ACCEPT_ANY:

@@ -80,8 +80,13 @@ def on_connection(event) -> None:
         event.assoc.acse = GatedACSE(event.assoc)
 
 
+def on_association_start(event) -> None:
+    """Each association runs in its own thread with its own database connection, opened once and kept for all
+    its requests (reconnecting per C-STORE would cost more than storing)."""
+    close_old_connections()
+
+
 def on_association_end(event) -> None:
-    """Each association runs in its own thread with its own database connection: close it when done."""
     connection.close()
 
 
@@ -92,7 +97,6 @@ def handle_echo(event) -> int:
 def handle_store(event):
     if access.refused(event.assoc, "store"):
         return NOT_AUTHORISED
-    close_old_connections()
     request = event.request
     path = Path(event.dataset_path)
     owned = path.parent == storage.incoming_dir()
@@ -109,6 +113,7 @@ def handle_store(event):
         return _status(exc.status, exc.reason)
     except Exception:
         logger.exception("C-STORE failed")
+        connection.close()  # a broken connection is not reused for the next request
         return _status(PROCESSING_FAILURE, "Lumen could not store the instance; nothing was kept.")
     return 0x0000
 
@@ -124,7 +129,6 @@ def handle_find(event):
     if access.refused(event.assoc, "find"):
         yield NOT_AUTHORISED, None
         return
-    close_old_connections()
     levels = _levels(event)
     try:
         identifier = event.identifier
@@ -166,7 +170,6 @@ def _log_query(event, service: str, count: int) -> None:
 def handle_move(event):
     if access.refused(event.assoc, "move"):
         raise PermissionError("The calling node may not use C-MOVE.")
-    close_old_connections()
     destination = access.find_peer(event.move_destination.strip())
     instances = list(
         instances_for(event.identifier, allowed=_levels(event)).order_by("series_id", "instance_number", "id")
@@ -188,7 +191,6 @@ def handle_move(event):
 def handle_get(event):
     if access.refused(event.assoc, "get"):
         raise PermissionError("The calling node may not use C-GET.")
-    close_old_connections()
     instances = list(
         instances_for(event.identifier, allowed=_levels(event)).order_by("series_id", "instance_number", "id")
     )
@@ -239,6 +241,7 @@ def _report_commitment(ae_title: str, host: str, port: int, transaction_uid: str
 
 HANDLERS = [
     (evt.EVT_CONN_OPEN, on_connection),
+    (evt.EVT_ACCEPTED, on_association_start),
     (evt.EVT_RELEASED, on_association_end),
     (evt.EVT_ABORTED, on_association_end),
     (evt.EVT_C_ECHO, handle_echo),

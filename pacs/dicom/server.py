@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import socket
 import tempfile
+import threading
 
 from django.conf import settings
 from pynetdicom import AE, ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts, _config
@@ -17,6 +19,7 @@ from pynetdicom.sop_class import (
     StudyRootQueryRetrieveInformationModelMove,
     Verification,
 )
+from pynetdicom.transport import ThreadedAssociationServer
 
 from pacs import storage
 from pacs.dicom.handlers import HANDLERS
@@ -58,8 +61,22 @@ def build_ae(ae_title: str | None = None) -> AE:
     return ae
 
 
-def start(host: str, port: int, ae_title: str | None = None, *, block: bool = True):
-    """Serve until shut down; with ``block=False`` returns the server (tests, embedded use)."""
+class SharedPortServer(ThreadedAssociationServer):
+    """An association server whose port other Lumen listener processes share (SO_REUSEPORT): the kernel spreads
+    incoming associations over the processes, so ingest uses every core despite Python's GIL."""
+
+    def server_bind(self) -> None:
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        super().server_bind()
+
+
+def start(host: str, port: int, ae_title: str | None = None, *, block: bool = True, shared_port: bool = False):
+    """Serve until shut down; with ``block=False`` returns the running server (tests, the listener command)."""
     ae = build_ae(ae_title)
     logger.info("DICOM listener %s on %s:%s", ae.ae_title, host, port)
-    return ae.start_server((host, port), block=block, evt_handlers=HANDLERS)
+    if not shared_port:
+        return ae.start_server((host, port), block=block, evt_handlers=HANDLERS)
+    server = ae.make_server((host, port), evt_handlers=HANDLERS, server_class=SharedPortServer)
+    threading.Thread(target=server.serve_forever, name="DicomListener", daemon=True).start()
+    ae._servers.append(server)  # as start_server does, so shutdown() finds it
+    return server

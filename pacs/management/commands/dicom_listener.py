@@ -1,7 +1,14 @@
 """``manage.py dicom_listener``: Lumen's DICOM services (C-ECHO, C-STORE, C-FIND, C-MOVE, C-GET, storage
-commitment) on a TCP port, until SIGTERM or SIGINT."""
+commitment) on a TCP port, until SIGTERM or SIGINT.
 
+With ``--processes N`` (default: one per core) N processes share the port; the kernel spreads associations
+over them, so concurrent ingest is not held to one core by Python's GIL.
+"""
+
+import os
 import signal
+import subprocess
+import sys
 import threading
 
 from django.conf import settings
@@ -18,21 +25,57 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=settings.LUMEN_DICOM_HOST)
         parser.add_argument("--port", type=int, default=settings.LUMEN_DICOM_PORT)
         parser.add_argument("--ae-title", default=settings.LUMEN_DICOM_AE_TITLE)
+        parser.add_argument("--processes", type=int, default=settings.LUMEN_DICOM_PROCESSES)
+        parser.add_argument("--worker", action="store_true", help="(internal) one of several processes on the port")
 
     def handle(self, *args, **options):
-        # Files left by a crash: temporaries of unfinished transfers and files whose index row never committed.
-        removed = services.remove_orphans(min_age_seconds=settings.LUMEN_ORPHAN_MIN_AGE_SECONDS)
-        if any(removed.values()):
-            self.stdout.write(f"Removed {removed['orphans']} orphan files and {removed['temporaries']} temporaries.")
-        listener = server.start(options["host"], options["port"], options["ae_title"], block=False)
+        # SQL logging (on with DEBUG) costs every C-STORE time and memory; this process serves no pages to debug.
+        settings.DEBUG = False
+        processes = max(1, options["processes"])
+        workers: list[subprocess.Popen] = []
+        if not options["worker"]:
+            # Files left by a crash: unfinished temporaries and files whose index row never committed.
+            removed = services.remove_orphans(min_age_seconds=settings.LUMEN_ORPHAN_MIN_AGE_SECONDS)
+            if any(removed.values()):
+                self.stdout.write(
+                    f"Removed {removed['orphans']} orphan files and {removed['temporaries']} temporaries."
+                )
+            command = [
+                sys.executable,
+                sys.argv[0],
+                "dicom_listener",
+                "--host",
+                options["host"],
+                "--port",
+                str(options["port"]),
+                "--ae-title",
+                options["ae_title"],
+                "--worker",
+            ]
+            workers = [subprocess.Popen(command, env=os.environ.copy()) for _ in range(processes - 1)]
+        listener = server.start(
+            options["host"],
+            options["port"],
+            options["ae_title"],
+            block=False,
+            shared_port=processes > 1 or options["worker"],
+        )
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
-        self.stdout.write(
-            f"DICOM listener {options['ae_title']} on {options['host']}:{options['port']} (Ctrl-C or SIGTERM stops it)",
-        )
-        self.stdout.flush()
+        if not options["worker"]:
+            self.stdout.write(
+                f"DICOM listener {options['ae_title']} on {options['host']}:{options['port']}, {processes} process(es) "
+                "(Ctrl-C or SIGTERM stops it)"
+            )
+            self.stdout.flush()
         stop.wait()
-        self.stdout.write("Stopping: finishing open associations...")
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        if not options["worker"]:
+            self.stdout.write("Stopping: finishing open associations...")
         listener.shutdown()
-        self.stdout.write("DICOM listener stopped.")
+        for worker in workers:
+            worker.wait()
+        if not options["worker"]:
+            self.stdout.write("DICOM listener stopped.")
