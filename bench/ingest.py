@@ -214,9 +214,10 @@ def find_latency(studies: int, per_study: int, queries: int) -> None:
     django.setup()
     from django.db import connection
     from pydicom.dataset import Dataset
-    from pynetdicom import AE
+    from pynetdicom import AE, evt
     from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelFind
 
+    from pacs.dicom.network import set_nodelay
     from pacs.models import Instance, Series, Study
 
     if connection.vendor != "postgresql":
@@ -281,7 +282,7 @@ def find_latency(studies: int, per_study: int, queries: int) -> None:
     try:
         ae = AE("BENCH")
         ae.add_requested_context(StudyRootQueryRetrieveInformationModelFind)
-        assoc = ae.associate("127.0.0.1", port, ae_title="LUMEN")
+        assoc = ae.associate("127.0.0.1", port, ae_title="LUMEN", evt_handlers=[(evt.EVT_CONN_OPEN, set_nodelay)])
         kinds = {
             "by PatientID": lambda i: {"PatientID": f"P{(i * 7) % 3000:05d}"},
             "by AccessionNumber": lambda i: {"AccessionNumber": f"X{(i * 13) % studies:08d}"},
