@@ -28,6 +28,7 @@ from pacs.dicom.scu import contexts_for, load
 from pacs.ingest import Rejected
 from pacs.query import QueryError, find, instances_for
 from ris.audit.choices import Action, Outcome
+from ris.audit.services import printable
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +152,9 @@ def _log_query(event, service: str, count: int) -> None:
     try:
         identifier = event.identifier
         query = {
-            e.keyword: str(e.value) for e in identifier if e.keyword and e.VR != "SQ" and e.value not in (None, "")
+            e.keyword: printable(str(e.value))
+            for e in identifier
+            if e.keyword and e.VR != "SQ" and e.value not in (None, "")
         }
     except Exception:  # noqa: BLE001 - an unreadable identifier is logged without its keys
         query = {}

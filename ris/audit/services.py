@@ -27,9 +27,17 @@ def client_address(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+def printable(text: str) -> str:
+    """NUL cannot be stored in PostgreSQL text or JSON; control characters have no place in the log either."""
+    return "".join(ch if ch.isprintable() else "\ufffd" for ch in text)[:500]
+
+
 def query_of(params) -> dict[str, str | list[str]]:
     """A request's query parameters for the log: one value as text, a repeated parameter as its list."""
-    return {key: values[0] if len(values) == 1 else values for key, values in params.lists()}
+    return {
+        printable(key): printable(values[0]) if len(values) == 1 else [printable(v) for v in values]
+        for key, values in params.lists()
+    }
 
 
 def record_access(
