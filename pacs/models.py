@@ -147,9 +147,11 @@ class DicomNode(models.Model):
         return f"{self.ae_title}@{self.host}:{self.port}"
 
     def clean(self) -> None:
-        if not isinstance(self.services, list) or set(self.services) - set(NodeService.values):
-            unknown = sorted(set(self.services) - set(NodeService.values)) if isinstance(self.services, list) else []
-            raise ValidationError({"services": f"Unknown services: {', '.join(unknown) or self.services!r}."})
+        if not isinstance(self.services, list):
+            raise ValidationError({"services": "List the allowed services."})
+        unknown = sorted(set(self.services) - set(NodeService.values))
+        if unknown:
+            raise ValidationError({"services": f"Unknown services: {', '.join(unknown)}."})
         self.services = [s for s in NodeService.values if s in self.services]
 
     def may_use(self, service: str) -> bool:
