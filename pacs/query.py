@@ -122,6 +122,8 @@ def match(path: str, kind: str, value: str) -> Q:
         return Q()
     if kind == "UI":
         uids = [u.strip() for u in value.split("\\") if u.strip()]
+        if not uids:
+            return Q()
         return Q(**{f"{path}__in": uids}) if len(uids) > 1 else Q(**{path: uids[0]})
     if kind in ("DA", "TM"):
         if not re.fullmatch(r"[0-9.:]*-?[0-9.:]*", value):
@@ -187,7 +189,7 @@ def find(identifier: Dataset, *, allowed: tuple[str, ...], retrieve_ae: str) -> 
     if level.name == "PATIENT":
         yield from _patients(rows, requested, retrieve_ae)
         return
-    representative = [k for k in requested if k not in level.keys]
+    representative = [k for k in requested if k not in level.keys and k != "RetrieveAETitle"]
     related = {"SERIES": ("study",), "IMAGE": ("series__study",)}.get(level.name, ())
     for row in rows.select_related(*related).order_by("pk").iterator(chunk_size=500):
         values = {k: _column(row, level.keys[k][0]) for k in requested if k in level.keys}
@@ -243,12 +245,36 @@ def _response(level: str, requested: list[str], values: dict, retrieve_ae: str) 
     return ds
 
 
+UNIQUE_KEYS = {
+    "PATIENT": "PatientID",
+    "STUDY": "StudyInstanceUID",
+    "SERIES": "SeriesInstanceUID",
+    "IMAGE": "SOPInstanceUID",
+}
+RETRIEVE_FIELDS = (
+    "id",
+    "path",
+    "sop_class_uid",
+    "sop_instance_uid",
+    "transfer_syntax_uid",
+    "series_id",
+    "instance_number",
+)
+
+
 def instances_for(identifier: Dataset, *, allowed: tuple[str, ...]) -> QuerySet:
-    """The instances a C-MOVE or C-GET identifier selects, at whatever level it names."""
+    """The instances a C-MOVE or C-GET identifier selects, at whatever level it names.
+
+    A retrieve must name what it wants by the unique key of its level (PS3.4 C.4.2.2.1): an empty or missing
+    key would otherwise mean "everything", the whole archive.
+    """
     level = level_of(identifier, allowed)
+    unique = UNIQUE_KEYS[level.name]
+    if not str(identifier.get(unique, "") or "").strip(" \\"):
+        raise QueryError(IDENTIFIER_DOES_NOT_MATCH, f"A {level.name}-level retrieve must give {unique}.")
     rows = filtered(level, identifier)
     if level.name == "IMAGE":
-        return rows
+        return rows.only(*RETRIEVE_FIELDS)
     if level.name == "SERIES":
-        return Instance.objects.filter(series__in=rows.values("pk"))
-    return Instance.objects.filter(series__study__in=rows.values("pk"))
+        return Instance.objects.filter(series__in=rows.values("pk")).only(*RETRIEVE_FIELDS)
+    return Instance.objects.filter(series__study__in=rows.values("pk")).only(*RETRIEVE_FIELDS)

@@ -94,15 +94,20 @@ def _ingest(temp: Path, source: str, expected_sop: str | None, expected_class: s
     # file can be put in place before the database transaction (which then holds no lock across an fsync).
     relative = storage.relative_path(study_uid, series_uid, sop_uid, sha256)
     try:
-        return _index(parsed, temp, relative, sha256, size, source, existing)
+        try:
+            return _index(parsed, temp, relative, sha256, size, source, existing)
+        except IntegrityError:
+            # A remembered study or series row no longer exists (the check can come at commit): forget it, so
+            # the sender's retry of this instance finds or creates the rows afresh.
+            forget_known()
+            raise
     except storage.StorageFull as exc:
         raise Rejected(OUT_OF_RESOURCES, "The image store is full; the instance was not stored.") from exc
 
 
 def _index(parsed: Parsed, temp: Path, relative: str, sha256: str, size: int, source: str, existing) -> Stored:
     ds = parsed.dataset
-    already_there = storage.absolute(relative).exists()  # the very same bytes, stored before
-    storage.place(temp, relative)
+    storage.place(temp, relative)  # a name of its own: no other writer can hold or remove this file
     try:
         with transaction.atomic():
             study, created_study = _study_for(ds)
@@ -135,8 +140,7 @@ def _index(parsed: Parsed, temp: Path, relative: str, sha256: str, size: int, so
                     if instance is None:  # the conflict was a study or series row that went away: start again
                         forget_known()
                         raise
-                    if instance.path != relative and not already_there:
-                        storage.remove(relative)
+                    storage.remove(relative)
                     return Stored("duplicate", instance, instance.series.study)
                 _count(study, series, size, created_series, +1)
                 transaction.on_commit(lambda: _remember(study, series))
@@ -150,22 +154,20 @@ def _index(parsed: Parsed, temp: Path, relative: str, sha256: str, size: int, so
                 if old_series.pk != series.pk:
                     _count(old_series.study, old_series, -existing.size_bytes, False, -1)
                     _count(study, series, size, created_series, +1)
-                if old_path != relative:
-                    transaction.on_commit(lambda: storage.remove(old_path))
+                transaction.on_commit(lambda: storage.remove(old_path))
                 outcome = "replaced"
             if created_study:
                 link_study(study)
     except BaseException:
-        if not already_there:
-            storage.remove(relative)  # the index row was not committed: no file without its row
+        storage.remove(relative)  # the index row was not committed: no file without its row
         raise
     return Stored(outcome, instance, study, created_study=created_study)
 
 
 # Study and series rows already known to this process (UID -> row), so each further instance of a series costs no
 # look-up. Filled only after a commit, so a rolled-back row is never remembered.
-_known_studies: dict[str, Study] = {}
-_known_series: dict[str, Series] = {}
+_known_studies: dict[str, int] = {}
+_known_series: dict[str, tuple[int, int]] = {}  # series UID -> (series pk, study pk)
 _KNOWN_LIMIT = 2000
 
 
@@ -173,8 +175,8 @@ def _remember(study: Study, series: Series) -> None:
     if len(_known_series) > _KNOWN_LIMIT:
         _known_studies.clear()
         _known_series.clear()
-    _known_studies[study.study_instance_uid] = study
-    _known_series[series.series_instance_uid] = series
+    _known_studies[study.study_instance_uid] = study.pk
+    _known_series[series.series_instance_uid] = (series.pk, study.pk)
 
 
 def forget_known() -> None:
@@ -186,7 +188,7 @@ def forget_known() -> None:
 def _study_for(ds: Dataset) -> tuple[Study, bool]:
     known = _known_studies.get(str(ds.StudyInstanceUID))
     if known is not None:
-        return known, False
+        return Study(pk=known, study_instance_uid=str(ds.StudyInstanceUID)), False
     defaults = {
         "dicom_patient_id": _text(ds, "PatientID", 64),
         "issuer_of_patient_id": _text(ds, "IssuerOfPatientID", 64),
@@ -209,8 +211,8 @@ def _study_for(ds: Dataset) -> tuple[Study, bool]:
 
 def _series_for(ds: Dataset, study: Study) -> tuple[Series, bool]:
     known = _known_series.get(str(ds.SeriesInstanceUID))
-    if known is not None and known.study_id == study.pk:
-        return known, False
+    if known is not None and known[1] == study.pk:
+        return Series(pk=known[0], study_id=study.pk, series_instance_uid=str(ds.SeriesInstanceUID)), False
     defaults = {
         "study": study,
         "modality": _text(ds, "Modality", 16),
@@ -228,8 +230,10 @@ def _series_for(ds: Dataset, study: Study) -> tuple[Series, bool]:
     except IntegrityError:
         series, created = Series.objects.get(series_instance_uid=str(ds.SeriesInstanceUID)), False
     if created and series.modality:
-        modalities = set(filter(None, study.modalities_in_study.split("\\"))) | {series.modality}
-        Study.objects.filter(pk=study.pk).update(modalities_in_study="\\".join(sorted(modalities)))
+        # Rebuilt from the series under the study's row lock: concurrent new series never lose each other's modality.
+        Study.objects.select_for_update().filter(pk=study.pk).values_list("pk").first()
+        modalities = Series.objects.filter(study_id=study.pk).exclude(modality="").values_list("modality", flat=True)
+        Study.objects.filter(pk=study.pk).update(modalities_in_study="\\".join(sorted(set(modalities))))
     return series, created
 
 
@@ -353,10 +357,12 @@ def rewrite_instance_header(instance: Instance, values: dict[str, str]) -> bool:
 
     from pacs.ingest import parse
 
-    source = storage.absolute(instance.path)
-    ds = dcmread(source)
+    read_path = instance.path
+    ds = dcmread(storage.absolute(read_path))
     if all(str(ds.get(k, "")) == v for k, v in values.items()):
         return False
+    if not all(v.isascii() for v in values.values()):
+        ds.SpecificCharacterSet = "ISO_IR 192"  # UTF-8, so names like 山田^太郎 survive the rewrite
     for keyword, value in values.items():
         setattr(ds, keyword, value)
     temp = storage.new_temp_path()
@@ -372,32 +378,43 @@ def rewrite_instance_header(instance: Instance, values: dict[str, str]) -> bool:
         )
         with transaction.atomic():
             locked = Instance.objects.select_for_update().get(pk=instance.pk)
+            if locked.path != read_path:
+                return False  # a newer copy arrived meanwhile; the task runs again over the study
             old = locked.path
             storage.place(temp, relative)
             locked.path, locked.sha256, locked.size_bytes, locked.metadata = relative, sha256, size, parsed.metadata
             locked.save(update_fields=["path", "sha256", "size_bytes", "metadata"])
-            transaction.on_commit(lambda: storage.remove(old) if old != relative else None)
+            transaction.on_commit(lambda: storage.remove(old))
     finally:
         temp.unlink(missing_ok=True)
     return True
 
 
 def remove_orphans(*, min_age_seconds: int = 3600) -> dict[str, int]:
-    """Delete files no index row points at (left by a crash between rename and commit) and stale temporaries."""
-    import time
+    """Delete files no index row points at (left by a crash between rename and commit) and stale temporaries.
 
+    Safe beside other writers: only files older than ``min_age_seconds`` (by the file system's own clock, from
+    a fresh temporary) are considered, and each is checked against the index again just before it is removed.
+    """
     root = storage.root()
-    known = set(Instance.objects.values_list("path", flat=True))
-    now = time.time()
+    probe = storage.new_temp_path()
+    now = probe.stat().st_mtime
+    probe.unlink(missing_ok=True)
     removed = {"orphans": 0, "temporaries": 0}
-    incoming = root / storage.INCOMING
-    for path in incoming.glob("*") if incoming.exists() else []:
-        if now - path.stat().st_mtime >= min_age_seconds:
+
+    def old_enough(path: Path) -> bool:
+        try:
+            return now - path.stat().st_mtime >= min_age_seconds
+        except FileNotFoundError:
+            return False  # another process renamed or removed it meanwhile
+
+    for path in storage.incoming_dir().iterdir():
+        if old_enough(path):
             path.unlink(missing_ok=True)
             removed["temporaries"] += 1
     for path in root.glob("??/??/*/*/*.dcm"):
         relative = path.relative_to(root).as_posix()
-        if relative not in known and now - path.stat().st_mtime >= min_age_seconds:
+        if old_enough(path) and not Instance.objects.filter(path=relative).exists():
             path.unlink(missing_ok=True)
             removed["orphans"] += 1
     return removed

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
@@ -40,13 +41,15 @@ def _h(uid: str) -> str:
 
 
 def relative_path(study_uid: str, series_uid: str, sop_uid: str, content_sha256: str) -> str:
-    """``ab/cd/<study hash>/<series hash 16>/<instance hash>-<content hash 12>.dcm``.
+    """``ab/cd/<study hash>/<series hash 16>/<instance hash>-<content hash 12>-<random 8>.dcm``.
 
-    256×256 top directories spread the load; the content hash keeps two different copies of one instance (a
-    replacement, a header rewrite) apart, so a new copy never overwrites the file the index points at.
+    256×256 top directories spread the load. Each placement gets a name of its own (content hash plus a random
+    part), so no two writers ever share a file: a writer only ever removes the file it placed itself, and a new
+    copy of an instance (replacement, header rewrite) never overwrites the file the index points at.
     """
     study = _h(study_uid)
-    return f"{study[:2]}/{study[2:4]}/{study}/{_h(series_uid)[:16]}/{_h(sop_uid)}-{content_sha256[:12]}.dcm"
+    unique = secrets.token_hex(4)
+    return f"{study[:2]}/{study[2:4]}/{study}/{_h(series_uid)[:16]}/{_h(sop_uid)}-{content_sha256[:12]}-{unique}.dcm"
 
 
 def absolute(relative: str) -> Path:
@@ -101,12 +104,23 @@ def place(temp: Path, relative: str) -> Path:
     """Rename the fsynced temporary file to its final name and fsync the directory that now holds it."""
     final = absolute(relative)
     try:
-        final.parent.mkdir(parents=True, exist_ok=True)
+        _make_dirs_durably(final.parent)
         os.replace(temp, final)
         fsync_dir(final.parent)
     except OSError as exc:
         raise _classify(exc) from exc
     return final
+
+
+def _make_dirs_durably(directory: Path) -> None:
+    """Create missing directories, fsyncing each new one's parent so the new entries survive a crash too."""
+    missing = []
+    while not directory.exists():
+        missing.append(directory)
+        directory = directory.parent
+    for new in reversed(missing):
+        new.mkdir(exist_ok=True)
+        fsync_dir(new.parent)
 
 
 def fsync_dir(path: Path) -> None:

@@ -135,13 +135,14 @@ else:
     }
 if _default_db["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions take the write lock up front, so concurrent writers queue (up to `timeout`
-    # seconds) instead of failing on a lock upgrade; WAL lets readers run beside the writer.
+    # seconds) instead of failing on a lock upgrade; WAL lets readers run beside the writer; synchronous=FULL
+    # makes every commit durable before it returns (a C-STORE success promises exactly that).
     # Tests run DICOM and web servers in threads and subprocesses: they need a database file, not memory.
     _default_db["TEST"] = {"NAME": str(VAR_DIR / "test-lumen.sqlite3")}
     _default_db["OPTIONS"] = {
         "timeout": 30,
         "transaction_mode": "IMMEDIATE",
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
     }
 DATABASES = {"default": _default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

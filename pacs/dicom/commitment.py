@@ -11,6 +11,7 @@ from pacs.dicom.network import configure_timeouts, set_nodelay
 from pacs.models import Instance
 
 STORAGE_COMMITMENT_INSTANCE = "1.2.840.10008.1.20.1.1"
+PROCESSING_FAILURE = 0x0110
 NO_SUCH_OBJECT_INSTANCE = 0x0112
 CLASS_INSTANCE_CONFLICT = 0x0119
 
@@ -32,11 +33,10 @@ def verdicts(references: list[tuple[str, str]]) -> tuple[list, list]:
                 intact = storage.sha256_of(storage.absolute(instance.path)) == instance.sha256
             except OSError:
                 intact = False
-            (
+            if intact:
                 ok.append((sop_class, sop_uid))
-                if intact
-                else failed.append((sop_class, sop_uid, NO_SUCH_OBJECT_INSTANCE))
-            )
+            else:  # indexed but its file is missing or no longer what was stored
+                failed.append((sop_class, sop_uid, PROCESSING_FAILURE))
     return ok, failed
 
 

@@ -76,9 +76,9 @@ class GatedACSE(ACSE):
 
 
 def on_connection(event) -> None:
-    set_nodelay(event)
     if event.assoc.is_acceptor and not isinstance(event.assoc.acse, GatedACSE):
-        event.assoc.acse = GatedACSE(event.assoc)
+        event.assoc.acse = GatedACSE(event.assoc)  # first: nothing below may leave an association ungated
+    set_nodelay(event)
 
 
 def on_association_start(event) -> None:
@@ -210,6 +210,11 @@ def handle_n_action(event):
     """Storage Commitment Push Model request (PS3.4 J.3.2): accept, then report on a new association."""
     if access.refused(event.assoc, "commit"):
         return NOT_AUTHORISED, None
+    if event.request.ActionTypeID != 1:
+        return 0x0123, None  # No such action: storage commitment defines action type 1 only
+    peer = event.assoc.lumen_peer
+    if not peer.port:
+        return 0x0110, None  # nowhere to send the report: register the node with its port first
     info = event.action_information
     transaction_uid = str(info.get("TransactionUID", ""))
     references = [
@@ -217,7 +222,6 @@ def handle_n_action(event):
     ]
     if not transaction_uid or not references:
         return 0x0115, None  # Invalid argument value
-    peer = event.assoc.lumen_peer
     access.log_dicom(
         event.assoc,
         action=Action.VIEW,

@@ -60,5 +60,5 @@ def test_commitment_reports_stored_instances_and_fails_the_rest(listener, scu_no
         i.sop_instance_uid for i in stored[:2]
     )
     assert sorted((i.ReferencedSOPInstanceUID, i.FailureReason) for i in info.FailedSOPSequence) == sorted(
-        [(damaged.sop_instance_uid, 0x0112), (missing_uid, 0x0112)]
+        [(damaged.sop_instance_uid, 0x0110), (missing_uid, 0x0112)]
     )

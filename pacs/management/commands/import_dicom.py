@@ -19,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from pacs import services
-from pacs.ingest import Rejected
+from pacs.ingest import OUT_OF_RESOURCES, Rejected
 from pacs.models import Study
 
 
@@ -63,19 +63,24 @@ class Command(BaseCommand):
         ):
             for path in files:
                 entry = self._one(path)
+                if entry is None:
+                    continue  # a temporary failure: not journaled, so the next run tries the file again
                 log.write(json.dumps(entry) + "\n")
                 log.flush()
                 done[entry["path"]] = entry
                 bar.update(1)
         self._report(done)
 
-    def _one(self, path: Path) -> dict:
+    def _one(self, path: Path) -> dict | None:
         try:
             stored = services.ingest_file(path, source="IMPORT", owned=False)
         except Rejected as exc:
+            if exc.status == OUT_OF_RESOURCES:
+                raise CommandError(f"{exc.reason} Free space and run the same command again to continue.") from exc
             return {"path": str(path), "outcome": "rejected", "reason": exc.reason}
         except OSError as exc:
-            return {"path": str(path), "outcome": "rejected", "reason": f"Cannot read the file: {exc.strerror}"}
+            self.stderr.write(f"Cannot read {path} now ({exc.strerror}); it will be tried again on the next run.")
+            return None
         return {"path": str(path), "outcome": stored.outcome, "study": stored.study.study_instance_uid}
 
     @staticmethod
