@@ -190,12 +190,29 @@ def find(identifier: Dataset, *, allowed: tuple[str, ...], retrieve_ae: str) -> 
         yield from _patients(rows, requested, retrieve_ae)
         return
     representative = [k for k in requested if k not in level.keys and k != "RetrieveAETitle"]
+    # Keys without a column that carry a value to match: checked against the stored header, row by row.
+    header_matches = {
+        e.keyword: _value_text(e) for e in identifier if e.keyword in representative and _value_text(e).strip()
+    }
     related = {"SERIES": ("study",), "IMAGE": ("series__study",)}.get(level.name, ())
     for row in rows.select_related(*related).order_by("pk").iterator(chunk_size=500):
         values = {k: _column(row, level.keys[k][0]) for k in requested if k in level.keys}
         if representative:
             values.update(_from_metadata(row, level.name, representative))
+            if not all(_matches_header(values.get(k), pattern) for k, pattern in header_matches.items()):
+                continue
         yield _response(level.name, requested, values, retrieve_ae)
+
+
+def _matches_header(value, pattern: str) -> bool:
+    """Single value or wildcard matching of a stored header value (keys the index has no column for)."""
+    if value is None:
+        return False
+    text = _value_text(value) if hasattr(value, "VM") else str(value)
+    if "*" in pattern or "?" in pattern:
+        regex = "^" + re.escape(pattern.strip()).replace(r"\*", ".*").replace(r"\?", ".") + "$"
+        return re.match(regex, text.strip()) is not None
+    return text.strip() == pattern.strip()
 
 
 def _column(row, path: str):

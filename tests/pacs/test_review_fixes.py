@@ -80,3 +80,32 @@ def test_an_import_stopped_by_a_full_store_continues_later(storage_root, db, tmp
     call_command("import_dicom", str(legacy), "--no-progress", stdout=out, stderr=io.StringIO())
     assert "  stored:                3" in out.getvalue()
     assert Instance.objects.count() == 3
+
+
+def test_c_find_matches_keys_the_index_has_no_column_for(listener, scu_node, tmp_path):
+    from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelFind
+
+    for name, institution in (("a", "Springfield General"), ("b", "Shelbyville Clinic")):
+        _uid, paths = write_series(tmp_path / name, 1)
+        ds = dcmread(paths[0])
+        ds.InstitutionName = institution
+        ds.save_as(paths[0], enforce_file_format=True)
+        services.ingest_file(paths[0], source="X", owned=False)
+    ae = AE(SCU_AE)
+    ae.add_requested_context(StudyRootQueryRetrieveInformationModelFind)
+    assoc = ae.associate(listener.host, listener.port, ae_title=listener.ae_title)
+
+    def institutions(pattern):
+        query = Dataset()
+        query.QueryRetrieveLevel = "STUDY"
+        query.StudyInstanceUID = ""
+        query.InstitutionName = pattern
+        found = assoc.send_c_find(query, StudyRootQueryRetrieveInformationModelFind)
+        return sorted(str(ds.InstitutionName) for status, ds in found if status and status.Status == 0xFF00)
+
+    assert institutions("Springfield General") == ["Springfield General"]
+    assert institutions("S*l") == ["Springfield General"]
+    assert institutions("*Clinic") == ["Shelbyville Clinic"]
+    assert institutions("") == ["Shelbyville Clinic", "Springfield General"]
+    assert institutions("Nowhere") == []
+    assoc.release()
