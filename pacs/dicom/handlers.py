@@ -81,9 +81,15 @@ def on_connection(event) -> None:
     set_nodelay(event)
 
 
+# pynetdicom's network loop sleeps this long between polls when idle; its 1 ms default costs a busy association
+# about a third of its C-STORE rate. 0.2 ms keeps an idle association's CPU use small.
+DUL_POLL_SECONDS = 0.0002
+
+
 def on_association_start(event) -> None:
     """Each association runs in its own thread with its own database connection, opened once and kept for all
     its requests (reconnecting per C-STORE would cost more than storing)."""
+    event.assoc.dul._run_loop_delay = DUL_POLL_SECONDS
     close_old_connections()
 
 

@@ -30,7 +30,7 @@ def database_url() -> str:
     return f"sqlite:///{db['NAME']}"
 
 
-def start_listener(port: int) -> subprocess.Popen:
+def start_listener(port: int, processes: int = 1) -> subprocess.Popen:
     env = {
         **os.environ,
         "DATABASE_URL": database_url(),
@@ -48,6 +48,8 @@ def start_listener(port: int) -> subprocess.Popen:
             str(port),
             "--ae-title",
             "LUMEN",
+            "--processes",
+            str(processes),
         ],
         cwd=BASE_DIR,
         env=env,
@@ -112,3 +114,23 @@ def test_kill_9_during_ingest_loses_nothing_acknowledged(transactional_db, stora
     on_disk = {p.relative_to(storage.root()).as_posix() for p in storage.root().glob("??/??/*/*/*.dcm")}
     assert on_disk == {i.path for i in indexed.values()}
     assert not orphan.exists()
+
+
+def test_worker_processes_stop_when_their_listener_is_killed(transactional_db, storage_root):
+    port = free_port()
+    listener = start_listener(port, processes=3)
+    pattern = f"dicom_listener.*--port {port}"
+
+    def running() -> int:
+        return len(subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True).stdout.split())
+
+    deadline = time.monotonic() + 10
+    while running() < 3 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert running() == 3
+    listener.send_signal(signal.SIGKILL)
+    listener.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while running() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert running() == 0

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -27,6 +28,7 @@ class Command(BaseCommand):
         parser.add_argument("--ae-title", default=settings.LUMEN_DICOM_AE_TITLE)
         parser.add_argument("--processes", type=int, default=settings.LUMEN_DICOM_PROCESSES)
         parser.add_argument("--worker", action="store_true", help="(internal) one of several processes on the port")
+        parser.add_argument("--parent", type=int, help="(internal) the listener process a worker belongs to")
 
     def handle(self, *args, **options):
         # SQL logging (on with DEBUG) costs every C-STORE time and memory; this process serves no pages to debug.
@@ -51,6 +53,8 @@ class Command(BaseCommand):
                 "--ae-title",
                 options["ae_title"],
                 "--worker",
+                "--parent",
+                str(os.getpid()),
             ]
             workers = [subprocess.Popen(command, env=os.environ.copy()) for _ in range(processes - 1)]
         listener = server.start(
@@ -63,6 +67,11 @@ class Command(BaseCommand):
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
+        orphaned = threading.Event()
+        if options["worker"]:
+            # A worker must not outlive its parent (killed with SIGKILL, it cannot pass SIGTERM on).
+            parent = options["parent"] or os.getppid()  # given: the parent may die before this process got here
+            threading.Thread(target=self._watch_parent, args=(parent, stop, orphaned), daemon=True).start()
         if not options["worker"]:
             self.stdout.write(
                 f"DICOM listener {options['ae_title']} on {options['host']}:{options['port']}, {processes} process(es) "
@@ -75,7 +84,21 @@ class Command(BaseCommand):
         if not options["worker"]:
             self.stdout.write("Stopping: finishing open associations...")
         listener.shutdown()
+        # Open associations may finish (bounded by the DICOM timeout); an orphaned worker stops at once.
+        grace = 0 if orphaned.is_set() else settings.LUMEN_DICOM_TIMEOUT
+        deadline = time.monotonic() + grace
+        while listener.ae.active_associations and time.monotonic() < deadline:
+            time.sleep(0.2)
+        for assoc in listener.ae.active_associations:
+            assoc.abort()
         for worker in workers:
             worker.wait()
         if not options["worker"]:
             self.stdout.write("DICOM listener stopped.")
+
+    @staticmethod
+    def _watch_parent(parent: int, stop: threading.Event, orphaned: threading.Event) -> None:
+        while not stop.wait(0.5):
+            if os.getppid() != parent:
+                orphaned.set()
+                stop.set()
