@@ -181,13 +181,30 @@ def filtered(level: Level, identifier: Dataset) -> QuerySet:
     return level.model.objects.filter(condition)
 
 
-def find(identifier: Dataset, *, allowed: tuple[str, ...], retrieve_ae: str) -> Iterator[Dataset]:
-    """Answer a C-FIND identifier: one response identifier per match, with the requested keys filled in."""
+SCOPES = {"PATIENT": "pk__in", "STUDY": "pk__in", "SERIES": "study__in", "IMAGE": "series__study__in"}
+
+
+def find(
+    identifier: Dataset,
+    *,
+    allowed: tuple[str, ...],
+    retrieve_ae: str,
+    studies: QuerySet | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+) -> Iterator[Dataset]:
+    """Answer a C-FIND (or QIDO-RS) identifier: one response per match, with the requested keys filled in.
+
+    ``studies`` limits matches to those studies (a user's scope); ``offset``/``limit`` page the matches.
+    """
     level = level_of(identifier, allowed)
     requested = _requested(identifier)
     rows = filtered(level, identifier)
+    if studies is not None:
+        rows = rows.filter(**{SCOPES[level.name]: studies.values("pk")})
+    window = slice(offset, None if limit is None else offset + limit)
     if level.name == "PATIENT":
-        yield from _patients(rows, requested, retrieve_ae)
+        yield from _patients(rows, requested, retrieve_ae, window)
         return
     representative = [k for k in requested if k not in level.keys and k != "RetrieveAETitle"]
     # Keys without a column that carry a value to match: checked against the stored header, row by row.
@@ -195,7 +212,7 @@ def find(identifier: Dataset, *, allowed: tuple[str, ...], retrieve_ae: str) -> 
         e.keyword: _value_text(e) for e in identifier if e.keyword in representative and _value_text(e).strip()
     }
     related = {"SERIES": ("study",), "IMAGE": ("series__study",)}.get(level.name, ())
-    for row in rows.select_related(*related).order_by("pk").iterator(chunk_size=500):
+    for row in rows.select_related(*related).order_by("pk")[window].iterator(chunk_size=500):
         values = {k: _column(row, level.keys[k][0]) for k in requested if k in level.keys}
         if representative:
             values.update(_from_metadata(row, level.name, representative))
@@ -222,9 +239,9 @@ def _column(row, path: str):
     return value
 
 
-def _patients(rows: QuerySet, requested: list[str], retrieve_ae: str) -> Iterator[Dataset]:
+def _patients(rows: QuerySet, requested: list[str], retrieve_ae: str, window: slice) -> Iterator[Dataset]:
     fields = [path for path, _kind in PATIENT_KEYS.values()]
-    grouped = rows.values(*fields).annotate(studies=Count("id"), first=Min("id")).order_by("first")
+    grouped = rows.values(*fields).annotate(studies=Count("id"), first=Min("id")).order_by("first")[window]
     for group in grouped.iterator():
         values = {k: group[PATIENT_KEYS[k][0]] for k in requested if k in PATIENT_KEYS}
         if "NumberOfPatientRelatedStudies" in requested:

@@ -293,6 +293,8 @@ LUMEN_DICOM_ACCEPT_ANY = env_bool("LUMEN_DICOM_ACCEPT_ANY", False)
 LUMEN_DUPLICATE_POLICY = env_str("LUMEN_DUPLICATE_POLICY", "keep_first")
 if LUMEN_DUPLICATE_POLICY not in ("keep_first", "replace"):
     raise ImproperlyConfigured("LUMEN_DUPLICATE_POLICY must be keep_first or replace")
+LUMEN_QIDO_MAX_LIMIT = env_int("LUMEN_QIDO_MAX_LIMIT", 1000, minimum=1)
+LUMEN_STOW_MAX_BYTES = env_int("LUMEN_STOW_MAX_BYTES", 2 * 1024**3, minimum=1024)
 LUMEN_ORPHAN_MIN_AGE_SECONDS = env_int("LUMEN_ORPHAN_MIN_AGE_SECONDS", 300, minimum=0)
 
 LOGGING = {

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from pacs.dicomweb import views as dicomweb_views
 from ris import views
 from ris.accounts.choices import ALL_ROLES
 from ris.accounts.roles import HasRole
@@ -33,6 +34,8 @@ urlpatterns = [
     path("orders/", include("ris.orders.urls")),
     path("equipment/", include("ris.equipment.urls")),
     path("studies/", include("pacs.urls")),
+    path("dicomweb/", include("pacs.dicomweb.urls")),
+    path("wado", dicomweb_views.wado_uri, name="wado-uri"),
     path("audit/", include("ris.audit.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
