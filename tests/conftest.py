@@ -162,6 +162,14 @@ def make_order(db, front_desk, ct_head):
 
 
 @pytest.fixture
+def storage_root(settings, tmp_path):
+    """A storage root of the test's own."""
+    settings.STORAGE_ROOT = tmp_path / "storage"
+    settings.STORAGE_ROOT.mkdir()
+    return settings.STORAGE_ROOT
+
+
+@pytest.fixture
 def api():
     return APIClient()
 

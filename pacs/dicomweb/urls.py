@@ -21,6 +21,17 @@ urlpatterns = [
     path(f"studies/{S}/series/{SE}/instances/{IN}/metadata", views.metadata, name="instance-metadata"),
     path(f"studies/{S}/series/{SE}/instances/{IN}/frames/<str:frame_list>", views.frames, name="frames"),
     path(f"studies/{S}/series/{SE}/instances/{IN}/bulkdata/<str:tag>", views.bulkdata, name="bulkdata"),
+    path(f"studies/{S}/rendered", views.rendered, name="study-rendered"),
+    path(f"studies/{S}/thumbnail", views.thumbnail, name="study-thumbnail"),
+    path(f"studies/{S}/series/{SE}/rendered", views.rendered, name="series-rendered"),
+    path(f"studies/{S}/series/{SE}/thumbnail", views.thumbnail, name="series-thumbnail"),
+    path(f"studies/{S}/series/{SE}/instances/{IN}/rendered", views.rendered, name="instance-rendered"),
+    path(f"studies/{S}/series/{SE}/instances/{IN}/thumbnail", views.thumbnail, name="instance-thumbnail"),
+    path(
+        f"studies/{S}/series/{SE}/instances/{IN}/frames/<str:frame_list>/rendered",
+        views.rendered,
+        name="frame-rendered",
+    ),
     path("series", views.search_series, name="all-series"),
     path("instances", views.search_instances, name="all-instances"),
 ]

@@ -16,7 +16,7 @@ from pydicom.dataset import Dataset
 from pydicom.encaps import generate_frames
 from pydicom.uid import UID
 
-from pacs import services, storage
+from pacs import rendering, services, storage
 from pacs.dicomweb import multipart
 from pacs.dicomweb.auth import dicomweb_view
 from pacs.ingest import Rejected
@@ -353,6 +353,53 @@ def bulkdata(request, study, series, instance, tag):
     mark = multipart.boundary()
     body = b"".join(multipart.stream([("application/octet-stream", [bytes(value)])], mark))
     return HttpResponse(body, content_type=f'multipart/related; type="application/octet-stream"; boundary={mark}')
+
+
+# --- Rendered and thumbnails -----------------------------------------------------------------------------------
+
+
+def _image_response(request, rows, *, frame: int = 1, thumbnail: bool = False) -> HttpResponse:
+    media = _accepts(request, list(rendering.MEDIA))
+    if media is None:
+        return _error(406, "Rendered images are available as image/jpeg or image/png.")
+    media = media.partition(";")[0]
+    try:
+        options = rendering.Options.parse(request.GET, media=media, frame=frame, thumbnail=thumbnail)
+        instance = _representative(rows)
+        data = rendering.render(instance, options)
+    except rendering.RenderError as exc:
+        return _error(400, str(exc))
+    _log_retrieve(request, rows, "thumbnail" if thumbnail else "rendered")
+    response = HttpResponse(data, content_type=media)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def _representative(rows):
+    """The middle image of the first series: what a study or series thumbnail shows."""
+    first_series = rows.first().series_id
+    images = list(rows.filter(series_id=first_series).values_list("pk", flat=True))
+    return Instance.objects.get(pk=images[len(images) // 2])
+
+
+@dicomweb_view(*ALL_ROLES)
+def rendered(request, study, series=None, instance=None, frame_list=None):
+    rows = _instances(request, study, series, instance)
+    if rows is None:
+        return _error(404, "No such study, series or instance.")
+    try:
+        frame = int(frame_list.split(",")[0]) if frame_list else 1
+    except ValueError:
+        return _error(400, "Frame numbers are whole numbers from 1.")
+    return _image_response(request, rows, frame=frame)
+
+
+@dicomweb_view(*ALL_ROLES)
+def thumbnail(request, study, series=None, instance=None):
+    rows = _instances(request, study, series, instance)
+    if rows is None:
+        return _error(404, "No such study, series or instance.")
+    return _image_response(request, rows, thumbnail=True)
 
 
 # --- STOW-RS ---------------------------------------------------------------------------------------------------

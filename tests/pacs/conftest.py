@@ -34,13 +34,6 @@ def dcmtk(tool: str, *args: str, timeout: int = 60) -> subprocess.CompletedProce
     )
 
 
-@pytest.fixture
-def storage_root(settings, tmp_path):
-    settings.STORAGE_ROOT = tmp_path / "storage"
-    settings.STORAGE_ROOT.mkdir()
-    return settings.STORAGE_ROOT
-
-
 class Listener:
     def __init__(self, port: int, ae_title: str):
         self.host, self.port, self.ae_title = "127.0.0.1", port, ae_title
