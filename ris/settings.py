@@ -294,7 +294,8 @@ LUMEN_DUPLICATE_POLICY = env_str("LUMEN_DUPLICATE_POLICY", "keep_first")
 if LUMEN_DUPLICATE_POLICY not in ("keep_first", "replace"):
     raise ImproperlyConfigured("LUMEN_DUPLICATE_POLICY must be keep_first or replace")
 LUMEN_QIDO_MAX_LIMIT = env_int("LUMEN_QIDO_MAX_LIMIT", 1000, minimum=1)
-LUMEN_STOW_MAX_BYTES = env_int("LUMEN_STOW_MAX_BYTES", 2 * 1024**3, minimum=1024)
+# STOW-RS bodies are read whole (up to this many bytes; more is answered 413).
+LUMEN_STOW_MAX_BYTES = env_int("LUMEN_STOW_MAX_BYTES", 512 * 1024**2, minimum=1024)
 LUMEN_ORPHAN_MIN_AGE_SECONDS = env_int("LUMEN_ORPHAN_MIN_AGE_SECONDS", 300, minimum=0)
 
 LOGGING = {
