@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from pacs import viewer
 from pacs.dicomweb import views as dicomweb_views
 from ris import views
 from ris.accounts.choices import ALL_ROLES
@@ -29,6 +30,7 @@ class SwaggerView(SpectacularSwaggerView):
 urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/", include("ris.accounts.urls")),
     path("patients/", include("ris.patients.urls")),
     path("orders/", include("ris.orders.urls")),
@@ -36,6 +38,8 @@ urlpatterns = [
     path("studies/", include("pacs.urls")),
     path("dicomweb/", include("pacs.dicomweb.urls")),
     path("wado", dicomweb_views.wado_uri, name="wado-uri"),
+    path("viewer/", viewer.viewer, name="viewer"),
+    path("viewer/<path:path>", viewer.viewer, name="viewer-path"),
     path("audit/", include("ris.audit.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

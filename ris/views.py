@@ -6,8 +6,9 @@ import os
 
 from django.conf import settings
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.utils import timezone
 
 from ris.accounts.choices import ALL_ROLES, Role
@@ -71,6 +72,12 @@ def home(request):
             detail={"page": "home", "returned_ids": shown},
         )
     return response
+
+
+@public
+def favicon(request):
+    """Browsers ask for /favicon.ico on every site; answer with Lumen's icon instead of a 404."""
+    return HttpResponseRedirect(static("lumen/favicon.svg"))
 
 
 @public

@@ -17,16 +17,36 @@ CHROMIUM_ARGS = [
 ]
 
 
+WEBGL_ARGS = [a for a in CHROMIUM_ARGS if a != "--disable-gpu"] + [
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+]
+
+
 @pytest.fixture(scope="session")
-def browser():
-    # Playwright's sync API runs an event loop in this thread; Django's ORM calls from test code stay synchronous.
+def playwright():
+    # Playwright's sync API runs an event loop in this thread (one per session); Django's ORM calls from test code
+    # stay synchronous.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="session")
+def webgl_browser(playwright):
+    """Chromium with WebGL through SwiftShader (software), for the OHIF viewer."""
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=WEBGL_ARGS, headless=True)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture

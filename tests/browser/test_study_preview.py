@@ -19,9 +19,9 @@ def test_the_phone_preview_shows_thumbnails_and_scrolls_rendered_images(
         stored = services.ingest_file(path, source="X", owned=False)
     sign_in(phone, live_server, "rita", PASSWORD)
     phone.goto(f"{live_server.url}/studies/{stored.study.pk}/")
-    thumb = phone.locator(".thumb img").first
-    thumb.wait_for()
-    assert phone.evaluate("el => el.naturalWidth", thumb.element_handle()) > 0
+    phone.wait_for_function(
+        "document.querySelector('.thumb img') && document.querySelector('.thumb img').naturalWidth > 0"
+    )
     phone.locator(".thumb").first.click()
     frame = phone.locator("[data-frame]")
     phone.wait_for_function("document.querySelector('[data-frame]').naturalWidth > 0")
