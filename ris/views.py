@@ -22,7 +22,11 @@ from ris.orders.models import Order
 
 
 def _orders(user):
-    return Order.objects.for_user(user).select_related("patient", "procedure", "referring_physician")
+    return (
+        Order.objects.for_user(user)
+        .select_related("patient", "procedure", "referring_physician")
+        .prefetch_related("studies")
+    )
 
 
 @roles_required(*ALL_ROLES)

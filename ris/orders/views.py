@@ -38,7 +38,11 @@ def visible_order(request, pk: int) -> Order:
 
 @roles_required(*ALL_ROLES)
 def order_list(request):
-    queryset = Order.objects.for_user(request.user).select_related("patient", "procedure", "referring_physician")
+    queryset = (
+        Order.objects.for_user(request.user)
+        .select_related("patient", "procedure", "referring_physician")
+        .prefetch_related("studies")
+    )
     filterset = OrderFilterSet(request.GET or None, queryset=queryset)
     rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
     page = page_of(rows.order_by("-id"), request)

@@ -37,3 +37,16 @@ def test_without_the_viewer_installed_the_page_says_how_to_install_it(client, ra
     response = client.get(reverse("viewer"))
     assert response.status_code == 503
     assert "manage.py install_viewer" in response.content.decode()
+
+
+def test_the_radiologists_worklist_links_each_study_to_the_viewer(client, radiologist, patient, make_order, db):
+    from pacs.models import Study
+    from ris.orders.services import change_order_status
+
+    order = make_order(patient)
+    for status in ("arrived", "in_progress", "completed"):
+        order = change_order_status(order=order, to=status, actor=None)
+    Study.objects.create(study_instance_uid="1.2.840.99", order=order, patient=patient, match_state="matched")
+    client.force_login(radiologist)
+    page = client.get(reverse("home")).content.decode()
+    assert 'href="/viewer/viewer?StudyInstanceUIDs=1.2.840.99"' in page
