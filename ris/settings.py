@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "auditlog.middleware.AuditlogMiddleware",
     "axes.middleware.AxesMiddleware",
     "ris.accounts.middleware.RoleGateMiddleware",
+    "pacs.dicomweb.cors.CorsMiddleware",
 ]
 
 ROOT_URLCONF = "ris.urls"
@@ -293,6 +294,8 @@ LUMEN_DICOM_ACCEPT_ANY = env_bool("LUMEN_DICOM_ACCEPT_ANY", False)
 LUMEN_DUPLICATE_POLICY = env_str("LUMEN_DUPLICATE_POLICY", "keep_first")
 if LUMEN_DUPLICATE_POLICY not in ("keep_first", "replace"):
     raise ImproperlyConfigured("LUMEN_DUPLICATE_POLICY must be keep_first or replace")
+# Origins (scheme://host[:port]) whose pages may call /dicomweb/ from the browser (CORS); none by default.
+LUMEN_CORS_ORIGINS = env_list("LUMEN_CORS_ORIGINS", [])
 LUMEN_QIDO_MAX_LIMIT = env_int("LUMEN_QIDO_MAX_LIMIT", 1000, minimum=1)
 # STOW-RS bodies are read whole (up to this many bytes; more is answered 413).
 LUMEN_STOW_MAX_BYTES = env_int("LUMEN_STOW_MAX_BYTES", 512 * 1024**2, minimum=1024)

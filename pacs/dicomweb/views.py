@@ -488,12 +488,27 @@ def wado_uri(request):
     missing = [p for p in ("studyUID", "seriesUID", "objectUID") if not params.get(p)]
     if missing:
         return _error(400, f"Missing: {', '.join(missing)}.")
-    content_type = params.get("contentType", "application/dicom")
-    if content_type != "application/dicom":
-        return _error(406, "This server returns contentType=application/dicom.")
+    content_type = params.get("contentType", "image/jpeg")  # PS3.18 9.1: JPEG unless asked otherwise
+    if content_type not in ("application/dicom", *rendering.MEDIA):
+        return _error(406, "contentType is application/dicom, image/jpeg or image/png.")
     rows = _instances(request, params["studyUID"], params["seriesUID"], params["objectUID"])
     if rows is None:
         return _error(404, "No such object.")
+    if content_type in rendering.MEDIA:
+        query = {"quality": params.get("imageQuality", "85")}
+        if params.get("windowCenter") and params.get("windowWidth"):
+            query["window"] = f"{params['windowCenter']},{params['windowWidth']}"
+        if params.get("columns") or params.get("rows"):
+            size = params.get("columns") or params.get("rows")
+            query["viewport"] = f"{params.get('columns', size)},{params.get('rows', size)}"
+        try:
+            frame = int(params.get("frameNumber", 1))
+            options = rendering.Options.parse(query, media=content_type, frame=frame)
+            data = rendering.render(rows.first(), options)
+        except (ValueError, rendering.RenderError) as exc:
+            return _error(400, str(exc))
+        _log_retrieve(request, rows, "wado-uri")
+        return HttpResponse(data, content_type=content_type)
     _log_retrieve(request, rows, "wado-uri")
     inst = rows.first()
     response = StreamingHttpResponse(_file_chunks(storage.absolute(inst.path)), content_type="application/dicom")

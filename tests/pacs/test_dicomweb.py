@@ -183,3 +183,47 @@ def test_a_session_stow_without_the_csrf_token_is_refused(technologist, storage_
     response = browser.post("/dicomweb/studies", b"--x--", content_type="multipart/related; boundary=x")
     assert response.status_code == 403
     assert response.content.decode() == "CSRF check failed."
+
+
+def test_wado_uri_renders_jpeg_by_default(reader, archive):
+    study_uid, _other, _paths = archive
+    instance = Instance.objects.filter(series__study__study_instance_uid=study_uid).first()
+    params = {
+        "requestType": "WADO",
+        "studyUID": study_uid,
+        "seriesUID": instance.series.series_instance_uid,
+        "objectUID": instance.sop_instance_uid,
+        "windowCenter": "40",
+        "windowWidth": "400",
+        "columns": "32",
+    }
+    response = reader.get("/wado", params)
+    assert (response.status_code, response["Content-Type"]) == (200, "image/jpeg")
+    assert response.content[:2] == b"\xff\xd8"
+
+
+def test_an_oversized_stow_is_refused_with_413(client, technologist, storage_root, settings):
+    settings.LUMEN_STOW_MAX_BYTES = 1024
+    client.force_login(technologist)
+    body = b"--x\r\nContent-Type: application/dicom\r\n\r\n" + b"\0" * 2048 + b"\r\n--x--\r\n"
+    response = client.post("/dicomweb/studies", body, content_type="multipart/related; boundary=x")
+    assert response.status_code == 413
+    assert response.content.decode() == "The upload is larger than 1024 bytes."
+
+
+def test_cors_is_granted_to_configured_origins_only(client, radiologist, archive, settings):
+    settings.LUMEN_CORS_ORIGINS = ["https://reader.example.org"]
+    token = Token.objects.create(user=radiologist)
+    auth = {"HTTP_AUTHORIZATION": f"Token {token.key}"}
+    allowed = client.get("/dicomweb/studies", HTTP_ORIGIN="https://reader.example.org", **auth)
+    assert allowed["Access-Control-Allow-Origin"] == "https://reader.example.org"
+    assert "Access-Control-Allow-Credentials" not in allowed
+    other = client.get("/dicomweb/studies", HTTP_ORIGIN="https://evil.example.com", **auth)
+    assert "Access-Control-Allow-Origin" not in other
+    preflight = client.options(
+        "/dicomweb/studies", HTTP_ORIGIN="https://reader.example.org", HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET"
+    )
+    assert (preflight.status_code, preflight["Access-Control-Allow-Headers"]) == (
+        204,
+        "Authorization, Accept, Content-Type",
+    )
