@@ -31,7 +31,7 @@ def parameters(content_type: str) -> tuple[str, dict[str, str]]:
 
 
 def split(body: bytes, mark: str) -> list[tuple[dict[str, str], bytes]]:
-    """The parts of a multipart body: (headers with lower-case names, content)."""
+    """The parts of a multipart body held in memory (a response read by a client or a test)."""
     delimiter = b"--" + mark.encode()
     parts = []
     for chunk in body.split(delimiter)[1:]:
@@ -46,3 +46,67 @@ def split(body: bytes, mark: str) -> list[tuple[dict[str, str], bytes]]:
                 headers[name.strip().lower()] = value.strip()
         parts.append((headers, content[:-2] if content.endswith(b"\r\n") else content))
     return parts
+
+
+class TooLarge(Exception):
+    """The body is larger than allowed."""
+
+
+class Malformed(ValueError):
+    """The body is not a well-formed multipart body."""
+
+
+def parts_to_files(read, mark: str, new_file, *, limit: int, chunk: int = 1 << 20):
+    """Stream a multipart body part by part into files, never holding a whole part in memory.
+
+    ``read(n)`` returns up to n bytes (b"" at the end); ``new_file()`` returns a path to write a part to. Yields
+    (headers, path) per part as soon as it is complete.
+    """
+    first = b"--" + mark.encode()
+    separator = b"\r\n--" + mark.encode()
+    total = 0
+    buffer = b""
+
+    def more() -> bool:
+        nonlocal buffer, total
+        data = read(chunk)
+        total += len(data)
+        if total > limit:
+            raise TooLarge
+        buffer += data
+        return bool(data)
+
+    while first not in buffer:
+        if not more():
+            raise Malformed("The body holds no multipart boundary.")
+    buffer = buffer[buffer.index(first) + len(first) :]
+    while True:
+        while len(buffer) < 2:
+            if not more():
+                raise Malformed("The body ends without its closing boundary.")
+        if buffer.startswith(b"--"):
+            return
+        while b"\r\n\r\n" not in buffer:
+            if len(buffer) > 65536 or not more():
+                raise Malformed("A part's headers are missing or too long.")
+        head, _, buffer = buffer.partition(b"\r\n\r\n")
+        headers = {}
+        for line in head.decode("latin-1").split("\r\n"):
+            name, _, value = line.partition(":")
+            if name.strip():
+                headers[name.strip().lower()] = value.strip()
+        path = new_file()
+        keep = len(separator) - 1
+        with open(path, "wb") as sink:
+            while True:
+                index = buffer.find(separator)
+                if index >= 0:
+                    sink.write(buffer[:index])
+                    buffer = buffer[index + len(separator) :]
+                    break
+                if len(buffer) > keep:
+                    sink.write(buffer[:-keep])
+                    buffer = buffer[-keep:]
+                if not more():
+                    raise Malformed("The body ends inside a part.")
+        yield headers, path

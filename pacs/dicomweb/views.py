@@ -412,46 +412,21 @@ def store(request, study=None):
     if media != "multipart/related" or "boundary" not in params:
         return _error(415, 'Send multipart/related; type="application/dicom" with a boundary.')
     length = int(request.META.get("CONTENT_LENGTH") or 0)
-    if length > settings.LUMEN_STOW_MAX_BYTES:
-        return _error(413, f"The upload is larger than {settings.LUMEN_STOW_MAX_BYTES} bytes.")
-    body = request.read(settings.LUMEN_STOW_MAX_BYTES + 1)
-    if len(body) > settings.LUMEN_STOW_MAX_BYTES:
-        return _error(413, f"The upload is larger than {settings.LUMEN_STOW_MAX_BYTES} bytes.")
-    parts = multipart.split(body, params["boundary"])
-    if not parts:
-        return _error(400, "The multipart body holds no parts.")
+    limit = settings.LUMEN_STOW_MAX_BYTES
+    if length > limit:
+        return _error(413, f"The upload is larger than {limit} bytes.")
     referenced, failed = [], []
     base = _base(request)
-    for headers, content in parts:
-        part_type, _ = multipart.parameters(headers.get("content-type", "application/dicom"))
-        if part_type != "application/dicom":
-            failed.append(_failure("", "", 0xA900))
-            continue
-        temp = storage.new_temp_path()
-        temp.write_bytes(content)
-        try:
-            stored = services.ingest_file(temp, source="STOW", owned=True)
-        except Rejected as exc:
-            failed.append(_failure("", "", 0xA900 if exc.status == 0xA900 else exc.status))
-            continue
-        inst = stored.instance
-        if study and stored.study.study_instance_uid != study:
-            failed.append(_failure(inst.sop_class_uid, inst.sop_instance_uid, 0xA900))
-            continue
-        item = {
-            "00081150": {"vr": "UI", "Value": [inst.sop_class_uid]},
-            "00081155": {"vr": "UI", "Value": [inst.sop_instance_uid]},
-            "00081190": {
-                "vr": "UR",
-                "Value": [
-                    f"{base}/studies/{stored.study.study_instance_uid}/series/"
-                    f"{inst.series.series_instance_uid}/instances/{inst.sop_instance_uid}"
-                ],
-            },
-        }
-        if stored.outcome == "duplicate":
-            item["00081196"] = {"vr": "US", "Value": [0xB007]}  # warning: already stored; the first copy is kept
-        referenced.append(item)
+    parts = multipart.parts_to_files(request.read, params["boundary"], storage.new_temp_path, limit=limit)
+    try:
+        for headers, path in parts:
+            _store_part(headers, path, study, base, referenced, failed)
+    except multipart.TooLarge:
+        return _error(413, f"The upload is larger than {limit} bytes.")
+    except multipart.Malformed as exc:
+        if not referenced and not failed:
+            return _error(400, str(exc))
+        failed.append(_failure("", "", 0xC000))  # a part cut short; the complete ones before it are kept
     record_access(
         request=request,
         action=Action.CREATE,
@@ -466,6 +441,38 @@ def store(request, study=None):
         document["00081198"] = {"vr": "SQ", "Value": failed}
     status = 200 if not failed else (202 if referenced else 409)
     return JsonResponse(document, status=status, content_type=DICOM_JSON)
+
+
+def _store_part(headers, path, study, base, referenced, failed) -> None:
+    """Ingest one received part (a file in the incoming directory) and note the outcome."""
+    part_type, _ = multipart.parameters(headers.get("content-type", "application/dicom"))
+    if part_type != "application/dicom":
+        path.unlink(missing_ok=True)
+        failed.append(_failure("", "", 0xA900))
+        return
+    try:
+        stored = services.ingest_file(path, source="STOW", owned=True)
+    except Rejected as exc:
+        failed.append(_failure("", "", exc.status))
+        return
+    inst = stored.instance
+    if study and stored.study.study_instance_uid != study:
+        failed.append(_failure(inst.sop_class_uid, inst.sop_instance_uid, 0xA900))
+        return
+    item = {
+        "00081150": {"vr": "UI", "Value": [inst.sop_class_uid]},
+        "00081155": {"vr": "UI", "Value": [inst.sop_instance_uid]},
+        "00081190": {
+            "vr": "UR",
+            "Value": [
+                f"{base}/studies/{stored.study.study_instance_uid}/series/"
+                f"{inst.series.series_instance_uid}/instances/{inst.sop_instance_uid}"
+            ],
+        },
+    }
+    if stored.outcome == "duplicate":
+        item["00081196"] = {"vr": "US", "Value": [0xB007]}  # warning: already stored; the first copy is kept
+    referenced.append(item)
 
 
 def _failure(sop_class: str, sop_uid: str, reason: int) -> dict:

@@ -227,3 +227,19 @@ def test_cors_is_granted_to_configured_origins_only(client, radiologist, archive
         204,
         "Authorization, Accept, Content-Type",
     )
+
+
+def test_a_stow_body_cut_short_keeps_the_complete_instances(client, technologist, storage_root, tmp_path):
+    client.force_login(technologist)
+    _uid, paths = write_series(tmp_path / "s", 2)
+    body = b"".join(multipart.stream([("application/dicom", [p.read_bytes()]) for p in paths], "cut"))
+    response = client.post(
+        "/dicomweb/studies", body[: len(body) - 5000], content_type="multipart/related; boundary=cut"
+    )
+    assert response.status_code == 202
+    assert len(response.json()["00081199"]["Value"]) == 1
+    assert response.json()["00081198"]["Value"] == [{"00081197": {"vr": "US", "Value": [0xC000]}}]
+    assert Instance.objects.count() == 1
+    assert (
+        client.post("/dicomweb/studies", b"nothing", content_type="multipart/related; boundary=cut").status_code == 400
+    )
