@@ -151,7 +151,7 @@ def main() -> None:
             json_accept = {**auth, "Accept": "application/dicom+json"}
             lines = {
                 "QIDO studies": timed(session, f"{root}/studies", json_accept),
-                "series metadata (100 instances)": timed(
+                "series metadata (500 instances)": timed(
                     session, f"{root}/studies/{study}/series/{series}/metadata", json_accept
                 ),
                 "one frame": timed(

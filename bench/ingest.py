@@ -63,7 +63,7 @@ def make_data(count: int) -> list[Path]:
     rng = np.random.default_rng(1)
     study, series = generate_uid(), generate_uid()
     for number in range(1, count + 1):
-        if number % 100 == 1:
+        if number % 500 == 1:
             series = generate_uid()
         sop = generate_uid()
         meta = FileMetaDataset()
@@ -79,7 +79,12 @@ def make_data(count: int) -> list[Path]:
         )
         ds.PatientID, ds.PatientName, ds.PatientBirthDate, ds.PatientSex = "BENCH1", "Bench^Patient", "19600101", "M"
         ds.AccessionNumber, ds.StudyDate, ds.StudyTime, ds.StudyDescription = "BENCH1", "20260101", "120000", "CT CHEST"
-        ds.Modality, ds.SeriesNumber, ds.InstanceNumber, ds.BodyPartExamined = "CT", number // 100 + 1, number, "CHEST"
+        ds.Modality, ds.SeriesNumber, ds.InstanceNumber, ds.BodyPartExamined = (
+            "CT",
+            (number - 1) // 500 + 1,
+            number,
+            "CHEST",
+        )
         ds.Rows = ds.Columns = 512
         ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
         ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"

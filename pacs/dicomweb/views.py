@@ -450,15 +450,25 @@ def _store_part(headers, path, study, base, referenced, failed) -> None:
         path.unlink(missing_ok=True)
         failed.append(_failure("", "", 0xA900))
         return
+    if study:
+        # An instance of another study than the URL names is refused before anything is stored (PS3.18 10.5.1).
+        try:
+            header = dcmread(
+                path, stop_before_pixels=True, specific_tags=["StudyInstanceUID", "SOPClassUID", "SOPInstanceUID"]
+            )
+            other = str(header.get("StudyInstanceUID", "")) != study
+        except Exception:  # noqa: BLE001 - unreadable: ingest_file below says why
+            other = False
+        if other:
+            path.unlink(missing_ok=True)
+            failed.append(_failure(str(header.get("SOPClassUID", "")), str(header.get("SOPInstanceUID", "")), 0xA900))
+            return
     try:
         stored = services.ingest_file(path, source="STOW", owned=True)
     except Rejected as exc:
         failed.append(_failure("", "", exc.status))
         return
     inst = stored.instance
-    if study and stored.study.study_instance_uid != study:
-        failed.append(_failure(inst.sop_class_uid, inst.sop_instance_uid, 0xA900))
-        return
     item = {
         "00081150": {"vr": "UI", "Value": [inst.sop_class_uid]},
         "00081155": {"vr": "UI", "Value": [inst.sop_instance_uid]},

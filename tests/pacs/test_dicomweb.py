@@ -243,3 +243,18 @@ def test_a_stow_body_cut_short_keeps_the_complete_instances(client, technologist
     assert (
         client.post("/dicomweb/studies", b"nothing", content_type="multipart/related; boundary=cut").status_code == 400
     )
+
+
+def test_stow_to_a_study_url_refuses_instances_of_other_studies_without_storing_them(
+    client, technologist, storage_root, tmp_path
+):
+    client.force_login(technologist)
+    study_uid, mine = write_series(tmp_path / "mine", 1)
+    _other, theirs = write_series(tmp_path / "theirs", 1)
+    body = b"".join(multipart.stream([("application/dicom", [p.read_bytes()]) for p in (*mine, *theirs)], "m"))
+    response = client.post(f"/dicomweb/studies/{study_uid}", body, content_type="multipart/related; boundary=m")
+    assert response.status_code == 202
+    failure = response.json()["00081198"]["Value"][0]
+    assert failure["00081197"]["Value"] == [0xA900]
+    assert failure["00081155"]["Value"] == [str(dcmread(theirs[0]).SOPInstanceUID)]
+    assert list(Instance.objects.values_list("series__study__study_instance_uid", flat=True)) == [study_uid]
