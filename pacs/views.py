@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import Http404
 from django.shortcuts import redirect, render
 
 from common.forms import submit
@@ -16,25 +15,17 @@ from pacs.models import Study
 from pacs.tasks import send_study_task
 from ris.accounts.choices import ALL_ROLES, Role
 from ris.accounts.roles import roles_required
-from ris.audit.choices import Action, Outcome
-from ris.audit.services import query_of, record_access
+from ris.audit.choices import Action
+from ris.audit.services import query_of, record_access, visible_record
 
 SENDERS = (Role.TECHNOLOGIST, Role.RADIOLOGIST, Role.ADMIN)
 RECONCILERS = (Role.FRONT_DESK, Role.TECHNOLOGIST, Role.ADMIN)
 
 
 def visible_study(request, pk: int) -> Study:
-    study = (
-        Study.objects.select_related("patient", "order__procedure", "order__referring_physician").filter(pk=pk).first()
-    )
-    if study is None:
-        raise Http404("No such study.")
-    if not Study.objects.for_user(request.user).filter(pk=pk).exists():
-        record_access(request=request, action=Action.VIEW, obj=study, patient=study.patient_id, outcome=Outcome.DENIED)
-        raise Http404("No such study.")
-    if request.method == "GET":
-        record_access(request=request, action=Action.VIEW, obj=study, patient=study.patient_id)
-    return study
+    """The study, if this user may see it (logged; see ``visible_record``)."""
+    queryset = Study.objects.select_related("patient", "order__procedure", "order__referring_physician")
+    return visible_record(request, queryset, pk, patient_of=lambda s: s.patient_id, missing="No such study.")
 
 
 @roles_required(*ALL_ROLES)

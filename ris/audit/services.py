@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
+from django.http import Http404
 
 from ris.audit.choices import Action, Outcome
 from ris.audit.models import AccessLog
@@ -77,6 +78,26 @@ def record_access(
         channel=channel,
         detail=detail or {},
     )
+
+
+def visible_record(request, queryset, pk: int, *, patient_of, missing: str):
+    """The record ``pk`` if this user may see it (``queryset.for_user``); every page showing patient data reads
+    its record through here.
+
+    A GET is written to the access log as a view. A record outside the user's scope answers 404, as one that
+    does not exist (so ids cannot be probed), and the refused attempt is logged.
+    """
+    record = queryset.filter(pk=pk).first()
+    if record is None:
+        raise Http404(missing)
+    if not queryset.model.objects.for_user(request.user).filter(pk=pk).exists():
+        record_access(
+            request=request, action=Action.VIEW, obj=record, patient=patient_of(record), outcome=Outcome.DENIED
+        )
+        raise Http404(missing)
+    if request.method == "GET":
+        record_access(request=request, action=Action.VIEW, obj=record, patient=patient_of(record))
+    return record
 
 
 @receiver(user_logged_in)

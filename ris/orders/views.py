@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from common.forms import submit
 from common.paging import page_of
 from ris.accounts.choices import ALL_ROLES, Role
 from ris.accounts.roles import roles_required
-from ris.audit.choices import Action, Outcome
-from ris.audit.services import query_of, record_access
+from ris.audit.choices import Action
+from ris.audit.services import query_of, record_access, visible_record
 from ris.orders import services
 from ris.orders.choices import OPEN_STATUSES, TRANSITION_ROLES, OrderStatus
 from ris.orders.filtersets import OrderFilterSet
@@ -25,15 +24,9 @@ ORDER_ENTRY = (Role.FRONT_DESK, Role.ADMIN)
 
 
 def visible_order(request, pk: int) -> Order:
-    """The order, if this user may see it; logged as a view on GET, and as a refused view (answered 404, as a
-    missing order is) when it is outside the user's scope."""
-    order = get_object_or_404(Order.objects.select_related("patient", "procedure", "referring_physician"), pk=pk)
-    if not Order.objects.for_user(request.user).filter(pk=pk).exists():
-        record_access(request=request, action=Action.VIEW, obj=order, patient=order.patient_id, outcome=Outcome.DENIED)
-        raise Http404("No such order.")
-    if request.method == "GET":
-        record_access(request=request, action=Action.VIEW, obj=order, patient=order.patient_id)
-    return order
+    """The order, if this user may see it (logged; see ``visible_record``)."""
+    queryset = Order.objects.select_related("patient", "procedure", "referring_physician")
+    return visible_record(request, queryset, pk, patient_of=lambda o: o.patient_id, missing="No such order.")
 
 
 @roles_required(*ALL_ROLES)

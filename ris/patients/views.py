@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
 from common.forms import submit
 from common.paging import page_of
 from ris.accounts.choices import ALL_ROLES, Role
 from ris.accounts.roles import roles_required
-from ris.audit.choices import Action, Outcome
-from ris.audit.services import query_of, record_access
+from ris.audit.choices import Action
+from ris.audit.services import query_of, record_access, visible_record
 from ris.patients import services
 from ris.patients.filtersets import PatientFilterSet
 from ris.patients.forms import ConsentForm, CoverageForm, MergeConfirmForm, MergeLookupForm, PatientForm
@@ -22,20 +21,8 @@ COVERAGE_ROLES = (Role.FRONT_DESK, Role.BILLING, Role.ADMIN)
 
 
 def visible_patient(request, pk: int) -> Patient:
-    """The patient, if this user may see them; every page showing a patient reads it through here.
-
-    A GET is written to the access log as a view. A patient outside the user's scope answers 404, as one that
-    does not exist (so ids cannot be probed), and the refused attempt is logged.
-    """
-    patient = Patient.objects.filter(pk=pk).first()
-    if patient is None:
-        raise Http404("No such patient.")
-    if not Patient.objects.for_user(request.user).filter(pk=pk).exists():
-        record_access(request=request, action=Action.VIEW, obj=patient, patient=patient, outcome=Outcome.DENIED)
-        raise Http404("No such patient.")
-    if request.method == "GET":
-        record_access(request=request, action=Action.VIEW, obj=patient, patient=patient)
-    return patient
+    """The patient, if this user may see them (logged; see ``visible_record``)."""
+    return visible_record(request, Patient.objects.all(), pk, patient_of=lambda p: p, missing="No such patient.")
 
 
 @roles_required(*ALL_ROLES)
