@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from pacs.models import DicomNode, Study
-from ris.audit.admin import AccessLoggedAdmin
+from ris.audit.admin import AccessLoggedAdmin, ReadOnlyAdminMixin
 
 
 @admin.register(DicomNode)
@@ -14,7 +14,7 @@ class DicomNodeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Study)
-class StudyAdmin(AccessLoggedAdmin):
+class StudyAdmin(ReadOnlyAdminMixin, AccessLoggedAdmin):
     """Studies are read here; they change through ingest and reconciliation."""
 
     list_display = (
@@ -30,12 +30,3 @@ class StudyAdmin(AccessLoggedAdmin):
 
     def patient_of(self, obj):
         return obj.patient_id
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

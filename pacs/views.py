@@ -16,7 +16,7 @@ from pacs.tasks import send_study_task
 from ris.accounts.choices import ALL_ROLES, Role
 from ris.accounts.roles import roles_required
 from ris.audit.choices import Action
-from ris.audit.services import query_of, record_access, visible_record
+from ris.audit.services import record_access, record_search, visible_record
 
 SENDERS = (Role.TECHNOLOGIST, Role.RADIOLOGIST, Role.ADMIN)
 RECONCILERS = (Role.FRONT_DESK, Role.TECHNOLOGIST, Role.ADMIN)
@@ -34,12 +34,7 @@ def study_list(request):
     filterset = StudyFilterSet(request.GET or None, queryset=queryset)
     rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
     page = page_of(rows.order_by("-study_date", "-id"), request)
-    record_access(
-        request=request,
-        action=Action.SEARCH,
-        object_type="pacs.study",
-        detail={"query": query_of(request.GET), "returned_ids": [s.pk for s in page.rows]},
-    )
+    record_search(request, "pacs.study", page.rows)
     return render(request, "pacs/study_list.html", {"filterset": filterset, "page": page})
 
 

@@ -5,6 +5,20 @@ from ris.audit.models import AccessLog
 from ris.audit.services import query_of, record_access
 
 
+class ReadOnlyAdminMixin:
+    """Records shown in the admin but changed only through Lumen's own pages and services (which keep their
+    rules: merges, the order state machine, append-only logs)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class AccessLoggedAdmin(admin.ModelAdmin):
     """A ModelAdmin over patient data: its list and record pages are written to the access log.
 
@@ -36,7 +50,7 @@ class AccessLoggedAdmin(admin.ModelAdmin):
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(admin.ModelAdmin):
+class AccessLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: nobody, administrators included, can add, change or delete entries."""
 
     list_display = ("at", "username", "action", "outcome", "object_type", "object_id", "patient", "address")
@@ -44,12 +58,3 @@ class AccessLogAdmin(admin.ModelAdmin):
     search_fields = ("username", "patient__mrn", "object_id")
     date_hierarchy = "at"
     list_select_related = ("patient",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

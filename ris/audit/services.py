@@ -80,6 +80,16 @@ def record_access(
     )
 
 
+def record_search(request, object_type: str, rows, **detail) -> AccessLog:
+    """Log a list or search page: the query as sent and the ids of the records it showed."""
+    return record_access(
+        request=request,
+        action=Action.SEARCH,
+        object_type=object_type,
+        detail={"query": query_of(request.GET), "returned_ids": [r.pk for r in rows], **detail},
+    )
+
+
 def visible_record(request, queryset, pk: int, *, patient_of, missing: str):
     """The record ``pk`` if this user may see it (``queryset.for_user``); every page showing patient data reads
     its record through here.

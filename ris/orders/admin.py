@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from ris.audit.admin import AccessLoggedAdmin
+from ris.audit.admin import AccessLoggedAdmin, ReadOnlyAdminMixin
 from ris.orders.models import Order, Procedure
 
 
@@ -12,7 +12,7 @@ class ProcedureAdmin(admin.ModelAdmin):
 
 
 @admin.register(Order)
-class OrderAdmin(AccessLoggedAdmin):
+class OrderAdmin(ReadOnlyAdminMixin, AccessLoggedAdmin):
     """Orders are read here; they change through the order pages so the state machine applies."""
 
     list_display = ("accession_number", "patient", "procedure", "priority", "status", "created_at")
@@ -22,12 +22,3 @@ class OrderAdmin(AccessLoggedAdmin):
 
     def patient_of(self, obj):
         return obj.patient_id
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

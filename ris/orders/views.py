@@ -11,8 +11,7 @@ from common.forms import submit
 from common.paging import page_of
 from ris.accounts.choices import ALL_ROLES, Role
 from ris.accounts.roles import roles_required
-from ris.audit.choices import Action
-from ris.audit.services import query_of, record_access, visible_record
+from ris.audit.services import record_search, visible_record
 from ris.orders import services
 from ris.orders.choices import OPEN_STATUSES, TRANSITION_ROLES, OrderStatus
 from ris.orders.filtersets import OrderFilterSet
@@ -39,12 +38,7 @@ def order_list(request):
     filterset = OrderFilterSet(request.GET or None, queryset=queryset)
     rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
     page = page_of(rows.order_by("-id"), request)
-    record_access(
-        request=request,
-        action=Action.SEARCH,
-        object_type="orders.order",
-        detail={"query": query_of(request.GET), "returned_ids": [o.pk for o in page.rows]},
-    )
+    record_search(request, "orders.order", page.rows)
     return render(request, "orders/list.html", {"filterset": filterset, "page": page})
 
 

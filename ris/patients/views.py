@@ -10,7 +10,7 @@ from common.paging import page_of
 from ris.accounts.choices import ALL_ROLES, Role
 from ris.accounts.roles import roles_required
 from ris.audit.choices import Action
-from ris.audit.services import query_of, record_access, visible_record
+from ris.audit.services import record_access, record_search, visible_record
 from ris.patients import services
 from ris.patients.filtersets import PatientFilterSet
 from ris.patients.forms import ConsentForm, CoverageForm, MergeConfirmForm, MergeLookupForm, PatientForm
@@ -31,12 +31,7 @@ def patient_list(request):
     page = None
     if filterset.is_bound and filterset.is_valid() and any(filterset.form.cleaned_data.values()):
         page = page_of(filterset.qs, request)
-        record_access(
-            request=request,
-            action=Action.SEARCH,
-            object_type="patients.patient",
-            detail={"query": query_of(request.GET), "returned_ids": [p.pk for p in page.rows]},
-        )
+        record_search(request, "patients.patient", page.rows)
     return render(request, "patients/list.html", {"filterset": filterset, "page": page})
 
 
