@@ -9,7 +9,6 @@ request; 30 requests per line after a warm-up; median and p95 in ms and the rati
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import statistics
@@ -21,7 +20,8 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ingest import ORTHANC, PYTHON, ROOT, free_port, make_data, send, stop, wait_port  # noqa: E402
+import ingest  # noqa: E402
+from ingest import PYTHON, ROOT, free_port, make_data, send, stop, wait_port  # noqa: E402
 
 WORK = ROOT / "bench" / "var" / "dicomweb"
 PLUGIN = "/usr/share/orthanc/plugins/libOrthancDicomWeb.so"
@@ -93,30 +93,14 @@ def start_lumen(run: Path, http: int, dicom: int):
 
 
 def start_orthanc(run: Path, http: int, dicom: int):
-    run.mkdir(parents=True, exist_ok=True)
-    config = {
-        "Name": "bench",
-        "StorageDirectory": str(run / "storage"),
-        "IndexDirectory": str(run / "index"),
-        "DicomAet": "ORTHANC",
-        "DicomPort": dicom,
-        "HttpPort": http,
-        "RemoteAccessAllowed": False,
-        "AuthenticationEnabled": False,
-        "DicomModalities": {},
-        "DicomAlwaysAllowStore": True,
-        "Plugins": [PLUGIN],
-        "DicomWeb": {"Enable": True, "Root": "/dicom-web/"},
-    }
-    (run / "orthanc.json").write_text(json.dumps(config))
-    process = subprocess.Popen(
-        [ORTHANC, f"--logfile={run / 'orthanc.log'}", str(run / "orthanc.json")],
-        env={**os.environ, "TCP_NODELAY": "1"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    process = ingest.start_orthanc(
+        run,
+        dicom,
+        http=http,
+        plugins=(PLUGIN,),
+        AuthenticationEnabled=False,
+        DicomWeb={"Enable": True, "Root": "/dicom-web/"},
     )
-    wait_port(http)
-    wait_port(dicom)
     return [process], {}
 
 

@@ -153,20 +153,24 @@ def start_lumen(run: Path, port: int, *, fresh: bool = True) -> subprocess.Popen
     raise SystemExit("the Lumen listener did not start")
 
 
-def start_orthanc(run: Path, port: int) -> subprocess.Popen:
+def start_orthanc(
+    run: Path, port: int, *, http: int | None = None, plugins: tuple[str, ...] = (), **extra
+) -> subprocess.Popen:
+    """Orthanc on loopback with its own storage under ``run``, Nagle off, accepting storescu's stores."""
     config = {
         "Name": "bench",
         "StorageDirectory": str(run / "storage"),
         "IndexDirectory": str(run / "index"),
         "DicomAet": "ORTHANC",
         "DicomPort": port,
-        "HttpPort": free_port(),
+        "HttpPort": http or free_port(),
         "RemoteAccessAllowed": False,
         "DicomCheckModalityHost": True,
         "DicomModalities": {"storescu": ["STORESCU", "127.0.0.1", 104]},
         "DicomAlwaysAllowStore": True,
         "StorageCompression": False,
-        "Plugins": [],
+        "Plugins": list(plugins),
+        **extra,
     }
     run.mkdir(parents=True, exist_ok=True)
     (run / "orthanc.json").write_text(json.dumps(config))
@@ -177,6 +181,8 @@ def start_orthanc(run: Path, port: int) -> subprocess.Popen:
         stderr=subprocess.DEVNULL,
     )
     wait_port(port)
+    if http:
+        wait_port(http)
     return process
 
 
