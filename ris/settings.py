@@ -10,6 +10,7 @@ Malformed values stop start-up with ``ImproperlyConfigured`` naming the variable
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -77,7 +78,11 @@ INSTALLED_APPS = [
     "ris.patients",
     "ris.orders",
     "ris.equipment",
+    "ris.hl7",
     "pacs",
+    "scheduling",
+    "reporting",
+    "billing",
 ]
 
 MIDDLEWARE = [
@@ -280,6 +285,14 @@ for _name, _value in (("LUMEN_MRN_ISSUER", LUMEN_MRN_ISSUER), ("LUMEN_MRN_PREFIX
         raise ImproperlyConfigured(f"{_name}={_value!r}: use up to 20 ASCII letters, digits, - or _")
 
 # --- PACS / DICOM ----------------------------------------------------------------------------------------------------
+# Root for the UIDs Lumen makes (Study Instance UID given to each order). Empty: UUID-derived "2.25." UIDs,
+# which need no registered root (PS3.5 B.2).
+LUMEN_UID_ROOT = env_str("LUMEN_UID_ROOT", "")
+if LUMEN_UID_ROOT and (
+    len(LUMEN_UID_ROOT) > 40 or not re.fullmatch(r"(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*", LUMEN_UID_ROOT)
+):
+    raise ImproperlyConfigured("LUMEN_UID_ROOT must be a DICOM UID root (digits and dots) of at most 40 characters")
+
 LUMEN_DICOM_AE_TITLE = env_str("LUMEN_DICOM_AE_TITLE", "LUMEN")
 if not (0 < len(LUMEN_DICOM_AE_TITLE) <= 16 and LUMEN_DICOM_AE_TITLE.isascii() and "\\" not in LUMEN_DICOM_AE_TITLE):
     raise ImproperlyConfigured("LUMEN_DICOM_AE_TITLE must be 1 to 16 ASCII characters without backslash")

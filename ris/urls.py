@@ -14,6 +14,10 @@ api_v1 = [
     path("", include("ris.patients.api.urls")),
     path("", include("ris.orders.api.urls")),
     path("", include("ris.equipment.api.urls")),
+    path("", include("scheduling.api.urls")),
+    path("", include("reporting.api.urls")),
+    path("", include("billing.api.urls")),
+    path("", include("ris.hl7.api.urls")),
 ]
 
 
@@ -40,6 +44,11 @@ urlpatterns = [
     path("wado", dicomweb_views.wado_uri, name="wado-uri"),
     path("viewer/", viewer.viewer, name="viewer"),
     path("viewer/<path:path>", viewer.viewer, name="viewer-path"),
+    path("scheduling/", include("scheduling.urls")),
+    path("reports/", include("reporting.urls")),
+    path("portal/", include("reporting.portal_urls")),
+    path("billing/", include("billing.urls")),
+    path("hl7/", include("ris.hl7.urls")),
     path("audit/", include("ris.audit.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -10,8 +10,13 @@ class Role(models.TextChoices):
     BILLING = "billing", "Billing"
     REFERRING_PHYSICIAN = "referring_physician", "Referring physician"
     ADMIN = "admin", "Administrator"
+    TRANSCRIPTIONIST = "transcriptionist", "Transcriptionist"
+    DEPARTMENT_LEAD = "department_lead", "Department lead"
 
 
 # Staff who work inside the department and may see every patient.
-DEPARTMENT_ROLES = frozenset({Role.FRONT_DESK, Role.TECHNOLOGIST, Role.RADIOLOGIST, Role.BILLING, Role.ADMIN})
+# Transcriptionists are not: they see only the reports they have dictations to type.
+DEPARTMENT_ROLES = frozenset(
+    {Role.FRONT_DESK, Role.TECHNOLOGIST, Role.RADIOLOGIST, Role.BILLING, Role.ADMIN, Role.DEPARTMENT_LEAD}
+)
 ALL_ROLES = frozenset(Role)

@@ -65,6 +65,23 @@ class Order(models.Model):
         null=True, blank=True, editable=False, help_text="When the first images of this order reached the archive."
     )
     placer_order_number = models.CharField(max_length=50, blank=True, help_text="The ordering system's ID (ORC-2).")
+    study_instance_uid = models.CharField(
+        max_length=64,
+        unique=True,
+        null=True,
+        editable=False,
+        help_text="Given at entry; the worklist hands it to the modality so images link by themselves.",
+    )
+    contrast_given = models.BooleanField(
+        null=True, editable=False, help_text="Recorded by the technologist when the exam is performed."
+    )
+    addon_cpt_codes = models.JSONField(
+        "add-on CPT codes",
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="Add-on procedure codes the technologist recorded as performed (billed with the exam).",
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     ordered_by = models.ForeignKey(

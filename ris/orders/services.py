@@ -9,10 +9,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from pydicom.uid import generate_uid
 
+from ris.events import OrderStatusEvent, order_status_changed
 from ris.numbering.models import next_value
 from ris.orders.choices import OPEN_STATUSES, REASON_REQUIRED, OrderStatus
 from ris.orders.models import InvalidTransition, Order, OrderStatusChange
+from ris.orders.validators import validate_cpt
 from ris.patients.services import lock_open_patient
 
 EDITABLE_FIELDS = frozenset({"priority", "reason", "icd10_codes", "referring_physician", "notes"})
@@ -22,6 +25,27 @@ def next_accession_number(today: dt.date | None = None) -> str:
     """PREFIX + year + 7-digit yearly counter, e.g. A20260000042 (12 characters; DICOM SH allows 16)."""
     year = (today or timezone.localdate()).year
     return f"{settings.LUMEN_ACCESSION_PREFIX}{year}{next_value(f'accession-{year}'):07d}"
+
+
+def new_study_instance_uid() -> str:
+    """A new Study Instance UID under ``LUMEN_UID_ROOT``, or a UUID-derived ``2.25.`` UID (PS3.5 B.2)."""
+    root = settings.LUMEN_UID_ROOT
+    return generate_uid(prefix=f"{root}." if root else None)
+
+
+def _announce(order: Order, *, from_status: str, actor, reason: str) -> None:
+    """Tell the other apps (see ris/events.py), inside the transaction that made the change."""
+    order_status_changed.send(
+        sender=Order,
+        event=OrderStatusEvent(
+            order_id=order.pk,
+            from_status=from_status,
+            to_status=order.status,
+            actor_id=getattr(actor, "pk", None),
+            reason=reason,
+            at=order.status_changed_at,
+        ),
+    )
 
 
 @transaction.atomic
@@ -52,8 +76,11 @@ def create_order(
     # Validate before taking a number so a refused order does not hold the counter lock for nothing.
     order.full_clean(exclude=["accession_number"])
     order.accession_number = next_accession_number()
+    order.study_instance_uid = new_study_instance_uid()
+    order.status_changed_at = timezone.now()
     order.save()
     OrderStatusChange.objects.create(order=order, from_status="", to_status=order.status, actor=actor)
+    _announce(order, from_status="", actor=actor, reason="")
     return order
 
 
@@ -100,6 +127,42 @@ def change_order_status(*, order: Order, to: str, actor, reason: str = "") -> Or
     order.status_changed_at = timezone.now()
     order.save(update_fields=["status", "status_changed_at", "updated_at"])
     OrderStatusChange.objects.create(order=order, from_status=previous, to_status=to, actor=actor, reason=reason)
+    _announce(order, from_status=previous, actor=actor, reason=reason)
+    return order
+
+
+@transaction.atomic
+def record_performed_details(
+    *, order: Order, actor, contrast_given: bool | None = None, addon_cpt_codes: list[str] | None = None
+) -> Order:
+    """Record what the technologist performed beyond the ordered procedure: contrast, add-on CPT codes.
+
+    Billing reads these when it captures the exam's charge. Allowed while the exam is under way or just done
+    (arrived, in progress, completed); a reported order is closed to such changes.
+    """
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.status not in {OrderStatus.ARRIVED, OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED}:
+        raise ValidationError(
+            f"Exam details can be recorded while the patient is here or the exam is done, "
+            f"not when the order is {order.get_status_display().lower()}."
+        )
+    fields = []
+    if contrast_given is not None:
+        order.contrast_given = contrast_given
+        fields.append("contrast_given")
+    if addon_cpt_codes is not None:
+        errors = []
+        for code in addon_cpt_codes:
+            try:
+                validate_cpt(code)
+            except ValidationError as exc:
+                errors.extend(exc.messages)
+        if errors:
+            raise ValidationError({"addon_cpt_codes": errors})
+        order.addon_cpt_codes = list(dict.fromkeys(addon_cpt_codes))
+        fields.append("addon_cpt_codes")
+    if fields:
+        order.save(update_fields=[*fields, "updated_at"])
     return order
 
 

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.module_loading import module_has_submodule
 
 from ris.accounts.choices import Role
 from ris.accounts.models import ProviderProfile, User
@@ -24,6 +26,9 @@ from ris.patients.choices import ConsentDecision, ConsentKind
 from ris.patients.models import Patient
 
 DEMO_PASSWORD = "lumen-demo"
+# Apps that add demo data after the patients and orders, in this order (scheduling books and performs exams,
+# reporting reports some of them, billing codes the completed ones).
+DEMO_APPS = ["scheduling", "reporting", "billing", "ris.hl7"]
 
 USERS = [
     # username, first, last, roles, NPI
@@ -176,6 +181,10 @@ class Command(BaseCommand):
             self._dicom_nodes()
             procedures = self._procedures()
             created = self._patients_and_orders(users, procedures, options["patients"])
+            for name in DEMO_APPS:
+                # Each app seeds its own part through its own services (``<app>/demo.py``: ``seed(users, stdout)``).
+                if module_has_submodule(import_module(name), "demo"):
+                    import_module(f"{name}.demo").seed(users=users, stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new patients)."))
         self.stdout.write(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
         for username, _first, _last, roles, _npi in USERS:
