@@ -3,18 +3,22 @@
 Supported: single value matching, wildcards ``*`` and ``?``, date and time ranges, UID lists, universal matching
 (an empty key asks for the value back), and return keys answered from indexed columns or, for anything else,
 from the stored DICOM JSON of a representative instance. Sequences are not matched (sequence-free queries).
+Person names may also be matched fuzzily (QIDO-RS ``fuzzymatching=true``, PS3.18 8.3.4.1): see ``fuzzy_name``.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 
 from django.db.models import Count, Min, Q, QuerySet
 from pydicom.dataset import Dataset
 
 from pacs.models import Instance, Series, Study
+from ris.patients.names import fold, name_words
 
 STUDY_KEYS = {
     "StudyInstanceUID": ("study_instance_uid", "UI"),
@@ -115,11 +119,39 @@ def _range(path: str, value: str) -> Q:
     return condition
 
 
-def match(path: str, kind: str, value: str) -> Q:
-    """The filter for one key; an empty Q for universal matching."""
+@cache
+def _letter_classes() -> dict[str, str]:
+    """For each ASCII letter, a regex class of every Latin letter that folds to it ("u" -> "[uUùúûü...]")."""
+    variants: dict[str, set[str]] = {}
+    for code in [*range(0x41, 0x5B), *range(0x61, 0x7B), *range(0xC0, 0x250)]:
+        ch = chr(code)
+        if not unicodedata.category(ch).startswith("L"):
+            continue
+        folded = fold(ch)
+        if len(folded) == 1 and folded.isascii() and folded.isalpha():
+            variants.setdefault(folded, set()).update({ch, ch.upper(), ch.lower()})
+    return {letter: "[" + "".join(sorted(chars)) + "]" for letter, chars in variants.items()}
+
+
+def fuzzy_name(path: str, value: str) -> Q:
+    """Fuzzy person-name matching: every word of ``value`` begins a component or word of the name, ignoring
+    case, accents and order ("zoe mull" matches ``Müller^Zoë``). Wildcards in ``value`` are taken literally
+    as word boundaries' absence, i.e. ignored."""
+    classes = _letter_classes()
+    condition = Q()
+    for word in name_words(value.replace("*", " ").replace("?", " ")):
+        body = "".join(classes.get(ch, re.escape(ch)) for ch in word)
+        condition &= Q(**{f"{path}__regex": r"(^|[\^ =,.-])" + body})
+    return condition
+
+
+def match(path: str, kind: str, value: str, *, fuzzy: bool = False) -> Q:
+    """The filter for one key; an empty Q for universal matching. ``fuzzy`` applies to person names."""
     value = value.strip()
     if not value or kind == "COUNT":
         return Q()
+    if fuzzy and kind == "PN" and value != "*":
+        return fuzzy_name(path, value)
     if kind == "UI":
         uids = [u.strip() for u in value.split("\\") if u.strip()]
         if not uids:
@@ -171,13 +203,13 @@ def level_of(identifier: Dataset, allowed: tuple[str, ...]) -> Level:
     return LEVELS[name]
 
 
-def filtered(level: Level, identifier: Dataset) -> QuerySet:
+def filtered(level: Level, identifier: Dataset, *, fuzzy: bool = False) -> QuerySet:
     """The rows of ``level`` matching every key of the identifier that the index knows."""
     condition = Q()
     for elem in identifier:
         if elem.keyword in level.keys and elem.VR != "SQ":
             path, kind = level.keys[elem.keyword]
-            condition &= match(path, kind, _value_text(elem))
+            condition &= match(path, kind, _value_text(elem), fuzzy=fuzzy)
     return level.model.objects.filter(condition)
 
 
@@ -192,14 +224,16 @@ def find(
     studies: QuerySet | None = None,
     offset: int = 0,
     limit: int | None = None,
+    fuzzy: bool = False,
 ) -> Iterator[Dataset]:
     """Answer a C-FIND (or QIDO-RS) identifier: one response per match, with the requested keys filled in.
 
-    ``studies`` limits matches to those studies (a user's scope); ``offset``/``limit`` page the matches.
+    ``studies`` limits matches to those studies (a user's scope); ``offset``/``limit`` page the matches;
+    ``fuzzy`` matches person names fuzzily (``fuzzy_name``).
     """
     level = level_of(identifier, allowed)
     requested = _requested(identifier)
-    rows = filtered(level, identifier)
+    rows = filtered(level, identifier, fuzzy=fuzzy)
     if studies is not None:
         rows = rows.filter(**{SCOPES[level.name]: studies.values("pk")})
     window = slice(offset, None if limit is None else offset + limit)

@@ -92,6 +92,9 @@ def _search(request, level: str, scope: dict[str, str]) -> HttpResponse:
     if limit < 1 or offset < 0:
         return _error(400, "limit must be at least 1 and offset at least 0.")
     limit = min(limit, settings.LUMEN_QIDO_MAX_LIMIT)
+    fuzzy = params.get("fuzzymatching", "false").lower()
+    if fuzzy not in ("true", "false"):
+        return _error(400, "fuzzymatching must be true or false.")
     identifier = Dataset()
     identifier.QueryRetrieveLevel = level
     fields = list(DEFAULTS[level])
@@ -125,6 +128,7 @@ def _search(request, level: str, scope: dict[str, str]) -> HttpResponse:
                 studies=_visible_studies(request),
                 offset=offset,
                 limit=limit + 1,
+                fuzzy=fuzzy == "true",
             )
         )
     except QueryError as exc:
