@@ -135,8 +135,7 @@ def _letter_classes() -> dict[str, str]:
 
 def fuzzy_name(path: str, value: str) -> Q:
     """Fuzzy person-name matching: every word of ``value`` begins a component or word of the name, ignoring
-    case, accents and order ("zoe mull" matches ``Müller^Zoë``). Wildcards in ``value`` are taken literally
-    as word boundaries' absence, i.e. ignored."""
+    case, accents and order ("zoe mull" matches ``Müller^Zoë``). Wildcards add nothing here and are ignored."""
     classes = _letter_classes()
     condition = Q()
     for word in name_words(value.replace("*", " ").replace("?", " ")):
