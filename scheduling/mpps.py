@@ -106,7 +106,7 @@ def _status(ds: Dataset, *, required: bool) -> str | None:
         return None
     value = str(element).strip().upper()
     if value not in StepStatus.values:
-        raise MppsError(INVALID_ATTRIBUTE_VALUE, f"“{value}” is not a performed procedure step status.")
+        raise MppsError(INVALID_ATTRIBUTE_VALUE, f"{value!r} is not a performed procedure step status.")
     return value
 
 
@@ -190,8 +190,8 @@ def create_step(*, sop_instance_uid: str, ds: Dataset, station_ae: str) -> Perfo
     )
     _advance(step, status)
     step.save()
-    if problem:
-        logger.warning("MPPS %s kept for review: %s", step.pk, problem)
+    if step.review == StepReview.NEEDS_REVIEW:
+        logger.warning("MPPS %s kept for review: %s", step.pk, step.problem)
     return step
 
 

@@ -79,7 +79,11 @@ def _notify(appointment: Appointment, kind: str) -> Notification:
 
 
 def _locked(appointment: Appointment) -> Appointment:
-    return Appointment.objects.select_for_update().select_related("resource__modality", "order").get(pk=appointment.pk)
+    return (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("resource__modality", "order")
+        .get(pk=appointment.pk)
+    )
 
 
 def _move_order(order: Order, to: str, *, actor, reason: str = "") -> Order:
@@ -102,7 +106,7 @@ def book_appointment(
 
     ``allow_past`` records an exam already done (walk-ins entered afterwards, demo data); the UI never sets it.
     """
-    order = Order.objects.select_for_update().select_related("procedure", "patient").get(pk=order.pk)
+    order = Order.objects.select_for_update(of=("self",)).select_related("procedure", "patient").get(pk=order.pk)
     if order.status != S.ORDERED:
         if order.status == S.CANCELLED:
             raise ValidationError({"order": "A cancelled order cannot be booked."}, code="cancelled")
@@ -110,7 +114,7 @@ def book_appointment(
             {"order": f"Only orders waiting to be scheduled can be booked; this one is {order.get_status_display()}."},
             code="status",
         )
-    resource = Resource.objects.select_for_update().select_related("modality").get(pk=resource.pk)
+    resource = Resource.objects.select_for_update(of=("self",)).select_related("modality").get(pk=resource.pk)
     if resource.modality_type != order.procedure.modality_type:
         raise ValidationError(
             {"resource": f"{resource} cannot perform a {order.procedure.get_modality_type_display()} procedure."}
@@ -146,14 +150,16 @@ def reschedule_appointment(
     reason: str = "",
 ) -> Appointment:
     """Move a booked appointment to another time (and optionally another resource of the same kind)."""
-    Order.objects.select_for_update().filter(pk=appointment.order_id).exists()
+    Order.objects.select_for_update().get(pk=appointment.order_id)  # lock order: the order row, then the resource
     appointment = _locked(appointment)
     if appointment.status != AppointmentStatus.BOOKED:
         raise ValidationError(
             f"Only a booked appointment can be moved; this one is {appointment.get_status_display().lower()}."
         )
     target = (
-        Resource.objects.select_for_update().select_related("modality").get(pk=(resource or appointment.resource).pk)
+        Resource.objects.select_for_update(of=("self",))
+        .select_related("modality")
+        .get(pk=(resource or appointment.resource).pk)
     )
     if target.modality_type != appointment.resource.modality_type:
         raise ValidationError({"resource": f"{target} cannot perform this procedure."})

@@ -34,9 +34,11 @@ class WorklistQueryError(Exception):
 
 def _text(ds: Dataset, keyword: str) -> str:
     value = ds.get(keyword)
-    if value is None or value.value in (None, ""):
+    if value is None or value == "":
         return ""
-    return str(value.value).strip()
+    if isinstance(value, list | tuple) or type(value).__name__ == "MultiValue":
+        return "\\".join(str(v) for v in value).strip()
+    return str(value).strip()
 
 
 def _wildcard(field: str, value: str) -> Q:
@@ -60,14 +62,14 @@ def _parse(value: str, kind: str) -> dt.date | dt.time:
             raise ValueError
         return dt.time(int(match[1]), int(match[2] or 0), int(match[3] or 0))
     except ValueError:
-        raise WorklistQueryError(IDENTIFIER_DOES_NOT_MATCH, f"“{value}” is not a valid {kind}.") from None
+        raise WorklistQueryError(IDENTIFIER_DOES_NOT_MATCH, f"{value!r} is not a valid {kind}.") from None
 
 
 def _range(value: str, kind: str) -> tuple[dt.date | dt.time | None, dt.date | dt.time | None]:
     if "-" in value:
         low, _, high = value.partition("-")
         if not low and not high:
-            raise WorklistQueryError(IDENTIFIER_DOES_NOT_MATCH, f"“{value}” is not a valid {kind} range.")
+            raise WorklistQueryError(IDENTIFIER_DOES_NOT_MATCH, f"{value!r} is not a valid {kind} range.")
         return (_parse(low, kind) if low else None), (_parse(high, kind) if high else None)
     one = _parse(value, kind)
     return one, one
@@ -97,11 +99,11 @@ def _start_filter(date_value: str, time_value: str) -> Q:
 
 def _step_item(identifier: Dataset) -> Dataset:
     seq = identifier.get("ScheduledProcedureStepSequence")
-    if seq is None or seq.value is None or len(seq.value) == 0:
+    if not seq:
         return Dataset()
-    if len(seq.value) > 1:
+    if len(seq) > 1:
         raise WorklistQueryError(IDENTIFIER_DOES_NOT_MATCH, "The Scheduled Procedure Step Sequence has one item.")
-    return seq.value[0]
+    return seq[0]
 
 
 def matching_appointments(identifier: Dataset):
@@ -183,8 +185,7 @@ def full_response(appointment: Appointment) -> Dataset:
     ds.PatientBirthDate = patient.birth_date.strftime("%Y%m%d")
     ds.PatientSex = patient.sex if patient.sex in ("M", "F", "O") else ""
     ds.MedicalAlerts = ""
-    ds.Allergies = ""
-    ds.ContrastAllergies = ""
+    ds.Allergies = ""  # (0010,2110), formerly Contrast Allergies
     ds.PregnancyStatus = 4  # unknown
     ds.StudyInstanceUID = order.study_instance_uid
     ds.RequestingPhysician = _pn(order.referring_physician)
@@ -198,7 +199,7 @@ def full_response(appointment: Appointment) -> Dataset:
     return ds
 
 
-def _only_requested(full: Dataset, requested: Dataset) -> Dataset:
+def _only_requested(full: Dataset, requested: Dataset, *, top: bool = True) -> Dataset:
     """Keep the return keys the query asked for; a sequence asked for with an empty item gets its whole item."""
     out = Dataset()
     for element in requested:
@@ -206,11 +207,12 @@ def _only_requested(full: Dataset, requested: Dataset) -> Dataset:
             continue
         value = full[element.tag]
         if element.VR == "SQ" and element.value and len(element.value[0]) and value.VR == "SQ" and value.value:
-            item = _only_requested(value.value[0], element.value[0])
+            item = _only_requested(value.value[0], element.value[0], top=False)
             out.add_new(element.tag, "SQ", Sequence([item]))
         else:
             out.add(value)
-    out.SpecificCharacterSet = full.SpecificCharacterSet
+    if top:
+        out.SpecificCharacterSet = full.SpecificCharacterSet
     return out
 
 
