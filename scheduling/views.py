@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -281,6 +282,7 @@ def _board_context(request):
         "can_arrive": request.user.has_role(*ARRIVAL_ROLES),
         "review_count": PerformedStep.objects.filter(review="needs_review").count(),
         "note_form": NoteForm(),
+        "refresh_ms": settings.LUMEN_BOARD_REFRESH_SECONDS * 1000,
     }
 
 
