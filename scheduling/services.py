@@ -205,7 +205,7 @@ def cancel_appointment(*, actor, appointment: Appointment, reason: str) -> Appoi
     appointment = _locked(appointment)
     if not appointment.can_transition(AppointmentStatus.CANCELLED):
         raise ValidationError(f"This appointment is already {appointment.get_status_display().lower()}.")
-    if order.status not in {S.SCHEDULED, S.ARRIVED, S.CANCELLED}:
+    if order.status not in {S.ORDERED, S.SCHEDULED, S.ARRIVED, S.CANCELLED}:
         raise ValidationError(f"The exam is already {order.get_status_display().lower()}; it cannot be unbooked.")
     appointment.status, appointment.status_reason = AppointmentStatus.CANCELLED, reason[:300]
     appointment.save(update_fields=["status", "status_reason", "updated_at"])
@@ -316,7 +316,7 @@ def queue_reminders(*, day: dt.date) -> int:
     return queued
 
 
-def cancel_for_cancelled_order(*, order_id: int, actor, reason: str) -> None:
-    """An order was cancelled elsewhere (UI, HL7): free its slot."""
+def release_slots(*, order_id: int, actor, reason: str) -> None:
+    """An order was cancelled or unbooked outside scheduling (order page, HL7): free its slot."""
     for appointment in Appointment.objects.live().filter(order_id=order_id):
-        cancel_appointment(actor=actor, appointment=appointment, reason=reason or "Order cancelled")
+        cancel_appointment(actor=actor, appointment=appointment, reason=reason or "Order no longer booked")

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from ris.equipment.models import MaintenanceWindow
 from ris.events import AppointmentChange, appointment_changed
+from ris.orders.models import Order
 from ris.orders.services import cancel_order
 from scheduling import services
 from scheduling.availability import SlotTaken
@@ -180,3 +181,24 @@ def test_reminders_are_queued_once(ordered, ct_resource, front_desk, tomorrow_at
     assert services.queue_reminders(day=day) == 1
     assert services.queue_reminders(day=day) == 0
     assert Notification.objects.filter(kind="reminder").count() == 1
+
+
+def test_an_order_moved_back_to_ordered_on_the_order_page_frees_its_slot(ordered, ct_resource, front_desk, tomorrow_at):
+    from ris.orders.services import change_order_status
+
+    appointment = services.book_appointment(actor=front_desk, order=ordered, resource=ct_resource, start=tomorrow_at(9))
+    change_order_status(order=ordered, to="ordered", actor=front_desk, reason="Referrer asked to wait")
+    appointment.refresh_from_db()
+    assert (appointment.status, appointment.status_reason) == ("cancelled", "Referrer asked to wait")
+    assert Order.objects.get(pk=ordered.pk).status == "ordered"
+
+
+def test_the_reminder_command_queues_tomorrows_reminders(ordered, ct_resource, front_desk, tomorrow_at):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    services.book_appointment(actor=front_desk, order=ordered, resource=ct_resource, start=tomorrow_at(9))
+    out = StringIO()
+    call_command("queue_reminders", stdout=out)
+    assert out.getvalue() == f"1 reminders queued for {tomorrow_at(9).date()}.\n"
