@@ -130,10 +130,10 @@ def main() -> None:
     from django.core.management import call_command
     from django.utils import timezone
     from pydicom.dataset import Dataset
-    from pynetdicom import AE
+    from pynetdicom import AE, evt
     from pynetdicom.sop_class import ModalityWorklistInformationFind
 
-    from pacs.dicom import server
+    from pacs.dicom.network import set_nodelay
     from ris.orders.models import Order, Procedure
     from scheduling.availability import free_slots, suitable_resources
     from scheduling.models import Appointment
@@ -144,20 +144,26 @@ def main() -> None:
     settings.DEBUG = False
     if args.regenerate or not Appointment.objects.filter(resource__code__startswith="BCT").exists():
         generate(args.days, args.per_day)
-    settings.LUMEN_DICOM_ACCEPT_ANY = True
-
-    storage = ROOT / "bench" / "var" / "storage"
-    storage.mkdir(parents=True, exist_ok=True)
-    settings.STORAGE_ROOT = storage
     import socket
+    import subprocess
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    running = server.start("127.0.0.1", port, "LUMEN", block=False)
+    # The listener in its own process, as in production (client and server in one process would share the GIL).
+    listener = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "dicom_listener", "--host", "127.0.0.1", "--port", str(port),
+         "--processes", "1"],
+        env={**os.environ, "LUMEN_DICOM_ACCEPT_ANY": "true", "LOG_LEVEL": "WARNING"},
+    )  # fmt: skip
+    for _ in range(100):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.1)
     ae = AE("B_CT1")
     ae.add_requested_context(ModalityWorklistInformationFind)
-    assoc = ae.associate("127.0.0.1", port, ae_title="LUMEN")
+    assoc = ae.associate("127.0.0.1", port, ae_title="LUMEN", evt_handlers=[(evt.EVT_CONN_OPEN, set_nodelay)])
     assert assoc.is_established
 
     today = timezone.localdate().strftime("%Y%m%d")
@@ -201,7 +207,8 @@ def main() -> None:
         median, p95 = percentiles(samples)
         print(f"{label:<40} {matches:>8} {median:>10.1f} {p95:>8.1f}")
     assoc.release()
-    running.shutdown()
+    listener.terminate()
+    listener.wait(timeout=30)
 
     procedure = Procedure.objects.get(code="CT-HEAD")
     resources = list(suitable_resources(procedure).filter(code__startswith="BCT"))

@@ -17,8 +17,9 @@ from django.utils import timezone
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
+from ris.accounts.models import User
 from ris.orders.choices import OrderStatus
-from scheduling.models import Appointment
+from scheduling.models import Appointment, Resource
 
 IDENTIFIER_DOES_NOT_MATCH = 0xA900
 UNABLE_TO_PROCESS = 0xC000
@@ -111,15 +112,18 @@ def matching_appointments(identifier: Dataset):
     sps = _step_item(identifier)
     q = Q(status__in=("booked", "arrived"), order__status__in=WORKLIST_ORDER_STATUSES)
     q &= _start_filter(_text(sps, "ScheduledProcedureStepStartDate"), _text(sps, "ScheduledProcedureStepStartTime"))
+    # Station and modality select resources (a few rows): resolved first, so the main query joins only the
+    # appointment, order, patient and procedure tables.
+    resources = Resource.objects.all()
     station = _text(sps, "ScheduledStationAETitle")
     if station:
         stations = [s.strip() for s in station.split("\\") if s.strip()]
-        q &= (
-            Q(resource__modality__ae_title__in=stations)
-            if len(stations) > 1
-            else _wildcard("resource__modality__ae_title", stations[0])
+        resources = resources.filter(
+            Q(modality__ae_title__in=stations) if len(stations) > 1 else _wildcard("modality__ae_title", stations[0])
         )
-    q &= _wildcard("resource__modality_type", _text(sps, "Modality"))
+    resources = resources.filter(_wildcard("modality_type", _text(sps, "Modality")))
+    if station or _text(sps, "Modality") not in ("", "*"):
+        q &= Q(resource_id__in=list(resources.values_list("pk", flat=True)))
     step_id = _text(sps, "ScheduledProcedureStepID")
     if step_id and step_id != "*":
         q &= Q(pk=int(step_id[3:])) if re.fullmatch(r"SPS\d{1,18}", step_id) else Q(pk__in=[])
@@ -135,24 +139,16 @@ def matching_appointments(identifier: Dataset):
         q &= _wildcard("order__patient__family_name", family)
         if given and given != "*":
             q &= _wildcard("order__patient__given_name", given.split("^")[0])
-    return (
-        Appointment.objects.filter(q)
-        .select_related(
-            "order__patient", "order__procedure", "order__referring_physician", "resource__modality", "resource__room"
-        )
-        .select_related("performing_physician")
-        .order_by("start", "id")
-    )
+    return Appointment.objects.filter(q).select_related("order__patient", "order__procedure").order_by("start", "id")
 
 
 def _pn(user) -> str:
     return f"{user.last_name}^{user.first_name}".strip("^") if user else ""
 
 
-def full_response(appointment: Appointment) -> Dataset:
+def full_response(appointment: Appointment, resource: Resource, users: dict) -> Dataset:
     """Everything Lumen knows about one scheduled procedure step, as MWL attributes."""
     order, patient, procedure = appointment.order, appointment.order.patient, appointment.order.procedure
-    resource = appointment.resource
     start, end = timezone.localtime(appointment.start), timezone.localtime(appointment.end)
     code = Dataset()
     code.CodeValue, code.CodingSchemeDesignator, code.CodeMeaning = procedure.code, "L", procedure.name[:64]
@@ -165,7 +161,7 @@ def full_response(appointment: Appointment) -> Dataset:
     step.ScheduledProcedureStepStartTime = start.strftime("%H%M%S")
     step.ScheduledProcedureStepEndDate = end.strftime("%Y%m%d")
     step.ScheduledProcedureStepEndTime = end.strftime("%H%M%S")
-    step.ScheduledPerformingPhysicianName = _pn(appointment.performing_physician)
+    step.ScheduledPerformingPhysicianName = _pn(users.get(appointment.performing_physician_id))
     step.ScheduledProcedureStepDescription = procedure.name[:64]
     step.ScheduledProtocolCodeSequence = Sequence([code])
     step.ScheduledProcedureStepID = appointment.step_id
@@ -178,7 +174,7 @@ def full_response(appointment: Appointment) -> Dataset:
     ds = Dataset()
     ds.SpecificCharacterSet = "ISO_IR 192"
     ds.AccessionNumber = order.accession_number
-    ds.ReferringPhysicianName = _pn(order.referring_physician)
+    ds.ReferringPhysicianName = _pn(users.get(order.referring_physician_id))
     ds.PatientName = patient.dicom_name
     ds.PatientID = patient.mrn
     ds.IssuerOfPatientID = patient.issuer[:64]
@@ -188,7 +184,7 @@ def full_response(appointment: Appointment) -> Dataset:
     ds.Allergies = ""  # (0010,2110), formerly Contrast Allergies
     ds.PregnancyStatus = 4  # unknown
     ds.StudyInstanceUID = order.study_instance_uid
-    ds.RequestingPhysician = _pn(order.referring_physician)
+    ds.RequestingPhysician = _pn(users.get(order.referring_physician_id))
     ds.RequestedProcedureDescription = procedure.name[:64]
     ds.RequestedProcedureCodeSequence = Sequence([requested_code])
     ds.RequestedProcedureID = order.accession_number
@@ -216,6 +212,9 @@ def _only_requested(full: Dataset, requested: Dataset, *, top: bool = True) -> D
     return out
 
 
+CHUNK = 500
+
+
 def find_worklist(identifier: Dataset) -> Iterator[Dataset]:
     """The MWL C-FIND responses for an identifier (raises WorklistQueryError for an invalid one)."""
     try:
@@ -224,5 +223,17 @@ def find_worklist(identifier: Dataset) -> Iterator[Dataset]:
         raise
     except (ValueError, TypeError, AttributeError, KeyError) as exc:
         raise WorklistQueryError(IDENTIFIER_DOES_NOT_MATCH, f"The query could not be read: {exc}") from None
-    for appointment in appointments.iterator(chunk_size=200):
-        yield _only_requested(full_response(appointment), identifier)
+    resources = {r.pk: r for r in Resource.objects.select_related("modality", "room")}
+    users: dict = {}
+    offset = 0
+    while True:  # in chunks: a broad query never holds every match in memory at once
+        chunk = list(appointments[offset : offset + CHUNK])
+        wanted = {a.performing_physician_id for a in chunk} | {a.order.referring_physician_id for a in chunk}
+        wanted -= {None, *users}
+        if wanted:
+            users.update((u.pk, u) for u in User.objects.filter(pk__in=wanted))
+        for appointment in chunk:
+            yield _only_requested(full_response(appointment, resources[appointment.resource_id], users), identifier)
+        if len(chunk) < CHUNK:
+            return
+        offset += CHUNK
