@@ -310,7 +310,8 @@ def handle_n_create(event):
         return _status(PROCESSING_FAILURE, "Lumen could not record the step."), None
     access.log_dicom(event.assoc, action=Action.CREATE, object_type="dicom.mpps", detail={"sop_instance_uid": uid})
     reply = Dataset()
-    reply.AffectedSOPInstanceUID = uid
+    if not event.request.AffectedSOPInstanceUID:
+        reply.AffectedSOPInstanceUID = uid  # the SCP assigned it (PS3.7 10.1.5.1.3); pynetdicom moves it out
     return 0x0000, reply
 
 

@@ -187,3 +187,11 @@ def test_a_node_without_rights_is_refused(listener, booked, transactional_db):
     assoc.release()
     assert status.Status == 0x0124
     assert PerformedStep.objects.count() == 0
+
+
+def test_a_step_sent_without_its_uid_gets_one_from_lumen(mpps, booked):
+    status, _ = mpps.send_n_create(in_progress(booked.order), ModalityPerformedProcedureStep)
+    assert status.Status == 0x0000
+    step = PerformedStep.objects.get()
+    assert step.sop_instance_uid.startswith("1.2.826.0.1.3680043.8.498.")  # pydicom's UID root
+    assert Order.objects.get(pk=booked.order_id).status == "in_progress"
