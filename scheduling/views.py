@@ -283,6 +283,9 @@ def _board_context(request):
         "review_count": PerformedStep.objects.filter(review="needs_review").count(),
         "note_form": NoteForm(),
         "refresh_ms": settings.LUMEN_BOARD_REFRESH_SECONDS * 1000,
+        "modalities": sorted(
+            {(r.modality_type, r.get_modality_type_display()) for r in Resource.objects.filter(active=True)}
+        ),
     }
 
 

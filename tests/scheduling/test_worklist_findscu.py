@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -129,3 +130,24 @@ def test_an_unregistered_caller_is_refused(listener, booked, tmp_path):
     result, responses = worklist(listener, tmp_path, "CT1", calling="NOBODY")
     assert responses == []
     assert "rejected" in (result.stderr + result.stdout).lower()
+
+
+EXAMPLES = Path("/usr/share/doc/dcmtk/examples/wlistqry")
+
+
+@pytest.mark.skipif(not (EXAMPLES / "wlistqry1.dump").exists(), reason="DCMTK's worklist examples are not installed")
+def test_dcmtks_own_example_query_file_gets_the_worklist(listener, booked, tmp_path):
+    query = tmp_path / "wlistqry1.wl"
+    made = dcmtk("dump2dcm", str(EXAMPLES / "wlistqry1.dump"), str(query))
+    assert made.returncode == 0, made.stderr
+    out = tmp_path / "out"
+    out.mkdir()
+    result = dcmtk(
+        "findscu", "-W", "-aet", "CT1", "-aec", "LUMEN", "-X", "-od", str(out), "127.0.0.1", str(listener), str(query)
+    )
+    assert result.returncode == 0, result.stderr
+    responses = [dcmread(p) for p in out.iterdir()]
+    assert [(r.AccessionNumber, r.StudyInstanceUID) for r in responses] == [
+        (booked.order.accession_number, booked.order.study_instance_uid)
+    ]
+    assert responses[0].ScheduledProcedureStepSequence[0].ScheduledStationAETitle == "CT1"
