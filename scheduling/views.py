@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from common.forms import submit
@@ -28,6 +29,14 @@ BOOKING_ROLES = (Role.FRONT_DESK, Role.ADMIN)
 ARRIVAL_ROLES = (Role.FRONT_DESK, Role.TECHNOLOGIST, Role.ADMIN)
 EXAM_ROLES = (Role.TECHNOLOGIST, Role.ADMIN)
 VIEW_ROLES = (Role.FRONT_DESK, Role.TECHNOLOGIST, Role.RADIOLOGIST, Role.ADMIN, Role.DEPARTMENT_LEAD)
+
+
+def _back(request, default):
+    """Where to return after a POST: the page that sent it, if it is one of Lumen's own, else ``default``."""
+    back = request.POST.get("back", "")
+    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=False):
+        return redirect(back)
+    return redirect(default)
 
 
 def visible_appointment(request, pk: int) -> Appointment:
@@ -162,19 +171,19 @@ def book(request):
     for field, errors in form.errors.items():
         for error in errors:
             messages.error(request, error if field == "__all__" else f"{error}")
-    return redirect(request.POST.get("back") or "scheduling:calendar")
+    return _back(request, "scheduling:calendar")
 
 
 @roles_required(*VIEW_ROLES, Role.REFERRING_PHYSICIAN)
 def appointment_detail(request, pk: int):
     appointment = visible_appointment(request, pk)
-    roles = request.user
+    user = request.user
     context = {
         "appointment": appointment,
         "order": appointment.order,
         "reschedule": RescheduleForm(initial={"resource": appointment.resource, "start": appointment.start}),
-        "can_book": roles.has_role(*BOOKING_ROLES),
-        "can_arrive": roles.has_role(*ARRIVAL_ROLES),
+        "can_book": user.has_role(*BOOKING_ROLES),
+        "can_arrive": user.has_role(*ARRIVAL_ROLES),
         "notifications": appointment.notifications.all()[:10],
     }
     return render(request, "scheduling/appointment.html", context)
@@ -188,7 +197,7 @@ def _act(request, appointment, action, success: str):
             messages.error(request, message)
     else:
         messages.success(request, success)
-    return redirect(request.POST.get("back") or appointment.get_absolute_url())
+    return _back(request, appointment.get_absolute_url())
 
 
 @require_POST
@@ -327,7 +336,7 @@ def exam_action(request, order_pk: int, action: str):
             messages.error(request, message)
     else:
         messages.success(request, f"Exam {order.accession_number}: {action} recorded.")
-    return redirect(request.POST.get("back") or "scheduling:board")
+    return _back(request, "scheduling:board")
 
 
 @roles_required(*EXAM_ROLES)

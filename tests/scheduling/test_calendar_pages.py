@@ -97,3 +97,10 @@ def test_roles(client, personas, ordered, ct_resource, tomorrow_at, persona, cal
     day = tomorrow_at(9).date()
     data = {"order": ordered.pk, "resource": ct_resource.pk, "start": f"{day:%Y-%m-%d}T09:00"}
     assert client.post("/scheduling/book/", data).status_code == book
+
+
+def test_the_return_address_after_a_post_must_be_lumens_own(client, front_desk, ordered, ct_resource, tomorrow_at):
+    appointment = services.book_appointment(actor=front_desk, order=ordered, resource=ct_resource, start=tomorrow_at(9))
+    login(client, front_desk)
+    response = client.post(f"/scheduling/appointments/{appointment.pk}/arrived/", {"back": "https://evil.example/"})
+    assert response.url == f"/scheduling/appointments/{appointment.pk}/"
