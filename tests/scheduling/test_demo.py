@@ -29,9 +29,10 @@ def test_the_demo_day_is_alive_and_seeding_twice_adds_nothing(settings):
         assert Appointment.objects.filter(resource=resource).on_day(tomorrow).count() >= 6, resource
     statuses = set(Order.objects.filter(appointments__start__date=today).values_list("status", flat=True))
     assert {"completed", "in_progress", "arrived", "scheduled"} <= statuses
-    # five orders are left for the front desk to book, and the bone scan has no demo resource
+    # five orders (or a few more, kept off a blocked time) are left for the front desk to book, and the bone scan
+    # has no demo resource
     waiting = Order.objects.filter(status="ordered")
-    assert waiting.exclude(procedure__modality_type="NM").count() == 5
+    assert waiting.exclude(procedure__modality_type="NM").count() >= 5
     assert (
         waiting.filter(procedure__modality_type="NM").count()
         == Order.objects.filter(procedure__modality_type="NM").count()
