@@ -21,6 +21,7 @@ from ris.audit.services import record_access, record_search, visible_record
 from ris.orders.models import Order
 from scheduling import availability, services
 from scheduling.board import board_rows
+from scheduling.filtersets import AppointmentFilterSet
 from scheduling.forms import BookingForm, CalendarForm, NoteForm, RescheduleForm
 from scheduling.models import Appointment, PerformedStep, Resource
 from scheduling.pdf import preparation_pdf
@@ -275,12 +276,18 @@ def preparation(request, pk: int):
 
 
 def _board_context(request):
-    form = CalendarForm(request.GET or None)
-    day = form.day()
-    appointments = Appointment.objects.for_user(request.user).on_day(day)
-    modality = request.GET.get("modality", "")
-    if modality:
-        appointments = appointments.filter(resource__modality_type=modality)
+    """The board's rows: the day's appointments through the same FilterSet as the API (default: today)."""
+    params = request.GET.copy()
+    if not params.get("date"):
+        params["date"] = timezone.localdate().isoformat()
+    filterset = AppointmentFilterSet(params, queryset=Appointment.objects.for_user(request.user))
+    if not filterset.is_valid():
+        params["date"] = timezone.localdate().isoformat()
+        filterset = AppointmentFilterSet({"date": params["date"]}, queryset=Appointment.objects.for_user(request.user))
+        filterset.is_valid()
+    day = filterset.form.cleaned_data["date"]
+    modality = filterset.form.cleaned_data.get("modality") or ""
+    appointments = filterset.qs
     rows = board_rows(appointments)
     record_search(request, "scheduling.appointment", [r.appointment for r in rows])
     return {

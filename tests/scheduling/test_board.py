@@ -118,3 +118,15 @@ def test_roles(client, personas, day_of_exams, persona, board, start):
     login(client, personas[persona])
     assert client.get("/scheduling/board/").status_code == board
     assert client.post(f"/scheduling/exams/{day_of_exams['waiting'].order_id}/start/").status_code == start
+
+
+def test_the_board_filters_by_modality_and_falls_back_to_today_on_a_bad_date(
+    client, technologist, day_of_exams, tomorrow_at
+):
+    login(client, technologist)
+    day = f"{tomorrow_at(9).date():%Y-%m-%d}"
+    assert len(states(client.get(f"/scheduling/board/?date={day}&modality=CT").content)) == 4
+    assert states(client.get(f"/scheduling/board/?date={day}&modality=MR").content) == []
+    bad = client.get("/scheduling/board/?date=2026-13-45")
+    assert bad.status_code == 200
+    assert states(bad.content) == []
