@@ -7,6 +7,7 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
+from ris.accounts.models import User
 from ris.orders.models import Order
 from scheduling.choices import NoteKind
 from scheduling.models import Resource
@@ -28,6 +29,15 @@ class RescheduleForm(forms.Form):
     resource = forms.ModelChoiceField(queryset=Resource.objects.filter(active=True))
     start = LocalDateTimeField()
     reason = forms.CharField(max_length=300, required=False)
+
+
+class ModifyForm(forms.Form):
+    performing_physician = forms.ModelChoiceField(
+        queryset=User.objects.filter(groups__name__in=["technologist", "radiologist"], is_active=True).distinct(),
+        required=False,
+        label="Performing physician / technologist",
+    )
+    notes = forms.CharField(max_length=500, required=False)
 
 
 class NoteForm(forms.Form):

@@ -11,6 +11,7 @@ urlpatterns = [
     path("appointments/<int:pk>/", views.appointment_detail, name="appointment"),
     path("appointments/<int:pk>/reschedule/", views.reschedule, name="reschedule"),
     path("appointments/<int:pk>/cancel/", views.cancel, name="cancel"),
+    path("appointments/<int:pk>/modify/", views.modify, name="modify"),
     path("appointments/<int:pk>/arrived/", views.arrived, name="arrived"),
     path("appointments/<int:pk>/no-show/", views.no_show, name="no_show"),
     path("appointments/<int:pk>/preparation/", views.preparation, name="preparation"),

@@ -22,7 +22,7 @@ from ris.orders.models import Order
 from scheduling import availability, services
 from scheduling.board import board_rows
 from scheduling.filtersets import AppointmentFilterSet
-from scheduling.forms import BookingForm, CalendarForm, NoteForm, RescheduleForm
+from scheduling.forms import BookingForm, CalendarForm, ModifyForm, NoteForm, RescheduleForm
 from scheduling.models import Appointment, PerformedStep, Resource
 from scheduling.pdf import preparation_pdf
 
@@ -183,6 +183,9 @@ def appointment_detail(request, pk: int):
         "appointment": appointment,
         "order": appointment.order,
         "reschedule": RescheduleForm(initial={"resource": appointment.resource, "start": appointment.start}),
+        "modify": ModifyForm(
+            initial={"performing_physician": appointment.performing_physician_id, "notes": appointment.notes}
+        ),
         "can_book": user.has_role(*BOOKING_ROLES),
         "can_arrive": user.has_role(*ARRIVAL_ROLES),
         "notifications": appointment.notifications.all()[:10],
@@ -221,6 +224,22 @@ def reschedule(request, pk: int):
             reason=data["reason"],
         ),
         "Appointment moved.",
+    )
+
+
+@require_POST
+@roles_required(*BOOKING_ROLES)
+def modify(request, pk: int):
+    appointment = visible_appointment(request, pk)
+    form = ModifyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a technologist or radiologist, and keep notes under 500 characters.")
+        return redirect(appointment)
+    return _act(
+        request,
+        appointment,
+        lambda: services.modify_appointment(actor=request.user, appointment=appointment, **form.cleaned_data),
+        "Appointment details saved.",
     )
 
 

@@ -104,3 +104,26 @@ def test_the_return_address_after_a_post_must_be_lumens_own(client, front_desk, 
     login(client, front_desk)
     response = client.post(f"/scheduling/appointments/{appointment.pk}/arrived/", {"back": "https://evil.example/"})
     assert response.url == f"/scheduling/appointments/{appointment.pk}/"
+
+
+def test_the_performing_technologist_set_on_the_page_reaches_the_worklist(
+    client, front_desk, technologist, ordered, ct_resource, tomorrow_at
+):
+    from pydicom.dataset import Dataset
+
+    from scheduling.worklist import find_worklist
+
+    appointment = services.book_appointment(actor=front_desk, order=ordered, resource=ct_resource, start=tomorrow_at(9))
+    login(client, front_desk)
+    client.post(
+        f"/scheduling/appointments/{appointment.pk}/modify/",
+        {"performing_physician": technologist.pk, "notes": "Wheelchair"},
+    )
+    appointment.refresh_from_db()
+    assert (appointment.performing_physician, appointment.notes) == (technologist, "Wheelchair")
+    query = Dataset()
+    step = Dataset()
+    step.ScheduledPerformingPhysicianName = ""
+    query.ScheduledProcedureStepSequence = [step]
+    (found,) = find_worklist(query)
+    assert found.ScheduledProcedureStepSequence[0].ScheduledPerformingPhysicianName == "Test^Tomas"
