@@ -384,7 +384,8 @@ def review(request):
     if request.method == "POST":
         from scheduling.mpps import resolve_step
 
-        step = get_object_or_404(PerformedStep, pk=request.POST.get("step"), review="needs_review")
+        step_id = request.POST.get("step", "")
+        step = get_object_or_404(PerformedStep, pk=int(step_id) if step_id.isdigit() else 0, review="needs_review")
         resolve_step(step=step, actor=request.user)
         messages.success(request, "Marked as reviewed.")
         return redirect("scheduling:review")

@@ -195,3 +195,16 @@ def test_a_step_sent_without_its_uid_gets_one_from_lumen(mpps, booked):
     step = PerformedStep.objects.get()
     assert step.sop_instance_uid.startswith("1.2.826.0.1.3680043.8.498.")  # pydicom's UID root
     assert Order.objects.get(pk=booked.order_id).status == "in_progress"
+
+
+def test_a_step_kept_for_review_is_marked_reviewed_on_the_review_page(client, technologist, transactional_db):
+    from tests.conftest import login
+
+    step = PerformedStep.objects.create(
+        sop_instance_uid="1.2.3", status="IN PROGRESS", review="needs_review", problem="x"
+    )
+    login(client, technologist)
+    assert "x" in client.get("/scheduling/review/").content.decode()
+    assert client.post("/scheduling/review/", {"step": "abc"}).status_code == 404
+    client.post("/scheduling/review/", {"step": step.pk})
+    assert PerformedStep.objects.get().review == "resolved"
