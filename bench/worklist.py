@@ -208,7 +208,11 @@ def main() -> None:
         print(f"{label:<40} {matches:>8} {median:>10.1f} {p95:>8.1f}")
     assoc.release()
     listener.terminate()
-    listener.wait(timeout=30)
+    try:
+        listener.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        listener.kill()
+        listener.wait()
 
     procedure = Procedure.objects.get(code="CT-HEAD")
     resources = list(suitable_resources(procedure).filter(code__startswith="BCT"))
