@@ -326,3 +326,7 @@ LOGGING = {
         "pynetdicom": {"level": "WARNING"},
     },
 }
+
+# --- Scheduling (calendar, worklist, MPPS, technologist board) ---
+# How often the technologist board refreshes its rows in the browser.
+LUMEN_BOARD_REFRESH_SECONDS = env_int("LUMEN_BOARD_REFRESH_SECONDS", 10, minimum=1, maximum=600)

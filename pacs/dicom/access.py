@@ -20,7 +20,19 @@ from ris.audit.services import record_access
 from ris.equipment.models import Modality
 
 # Equipment's service names for the ones a node may use here.
-_MODALITY_SERVICES = {"echo": "echo", "store": "store", "find": "find", "move": "move", "get": "get", "commit": "store"}
+_MODALITY_SERVICES = {
+    "echo": "echo",
+    "store": "store",
+    "find": "find",
+    "move": "move",
+    "get": "get",
+    "commit": "store",
+    "worklist": "worklist",
+    "mpps": "mpps",
+}
+# A registered DicomNode has no worklist or MPPS right of its own: its ``find`` right lets it query the worklist,
+# its ``store`` right lets it report performed procedure steps.
+_NODE_IMPLIED = {"find": "worklist", "store": "mpps"}
 
 
 @dataclass
@@ -48,7 +60,8 @@ def find_peer(ae_title: str) -> Peer | None:
     ae_title = ae_title.strip()
     node = DicomNode.objects.by_ae_title(ae_title).first()
     if node is not None:
-        return Peer(node.ae_title, node.host, node.port, set(node.services), True)
+        services = set(node.services) | {_NODE_IMPLIED[s] for s in node.services if s in _NODE_IMPLIED}
+        return Peer(node.ae_title, node.host, node.port, services, True)
     modality = Modality.objects.active().by_ae_title(ae_title).first()
     if modality is not None:
         services = {ours for ours, theirs in _MODALITY_SERVICES.items() if theirs in modality.services}
@@ -62,7 +75,7 @@ def check_association(calling_ae: str, address: str) -> tuple[Peer | None, str]:
     peer = find_peer(calling_ae)
     if peer is None:
         if settings.LUMEN_DICOM_ACCEPT_ANY:
-            return Peer(calling_ae.strip(), address, 0, {"echo", "store", "find", "move", "get", "commit"}, False), ""
+            return Peer(calling_ae.strip(), address, 0, set(_MODALITY_SERVICES), False), ""
         return None, f"calling AE title {calling_ae.strip()!r} is not registered"
     if not settings.LUMEN_DICOM_ACCEPT_ANY and not _resolves_to(peer.host, address):
         return None, f"{peer.ae_title} must call from its registered host, not {address}"

@@ -16,6 +16,7 @@ from pydicom.dataset import Dataset
 from pynetdicom import evt
 from pynetdicom.acse import ACSE
 from pynetdicom.sop_class import (
+    ModalityWorklistInformationFind,
     PatientRootQueryRetrieveInformationModelFind,
     PatientRootQueryRetrieveInformationModelGet,
     PatientRootQueryRetrieveInformationModelMove,
@@ -133,6 +134,9 @@ def _status(code: int, comment: str) -> Dataset:
 
 
 def handle_find(event):
+    if event.request.AffectedSOPClassUID == ModalityWorklistInformationFind:
+        yield from handle_worklist(event)
+        return
     if access.refused(event.assoc, "find"):
         yield NOT_AUTHORISED, None
         return
@@ -252,6 +256,88 @@ def _report_commitment(ae_title: str, host: str, port: int, transaction_uid: str
         connection.close()
 
 
+def handle_worklist(event):
+    """Modality Worklist C-FIND (PS3.4 K.4.1.3): scheduled procedure steps from ``scheduling.worklist``."""
+    from scheduling.worklist import WorklistQueryError, find_worklist
+
+    if access.refused(event.assoc, "worklist"):
+        yield NOT_AUTHORISED, None
+        return
+    matches = 0
+    try:
+        for response in find_worklist(event.identifier):
+            if event.is_cancelled:
+                yield CANCEL, None
+                return
+            matches += 1
+            yield PENDING, response
+    except WorklistQueryError as exc:
+        yield _status(exc.status, exc.reason), None
+        return
+    except Exception:
+        logger.exception("Worklist query failed")
+        connection.close()
+        yield _status(0xC000, "Lumen could not answer the worklist query."), None
+        return
+    finally:
+        _log_query(event, "find", matches)
+    yield 0x0000, None
+
+
+def _mpps_failure(exc) -> tuple[Dataset, None]:
+    ds = _status(exc.status, exc.reason)
+    if exc.error_id is not None:
+        ds.ErrorID = exc.error_id
+    return ds, None
+
+
+def handle_n_create(event):
+    """MPPS N-CREATE (PS3.4 F.7.2.1): a step begins (IN PROGRESS)."""
+    from pydicom.uid import generate_uid
+
+    from scheduling.mpps import MppsError, create_step
+
+    if access.refused(event.assoc, "mpps"):
+        return NOT_AUTHORISED, None
+    uid = str(event.request.AffectedSOPInstanceUID or "") or generate_uid()
+    try:
+        create_step(sop_instance_uid=uid, ds=event.attribute_list, station_ae=event.assoc.requestor.ae_title.strip())
+    except MppsError as exc:
+        return _mpps_failure(exc)
+    except Exception:
+        logger.exception("MPPS N-CREATE failed")
+        connection.close()
+        return _status(PROCESSING_FAILURE, "Lumen could not record the step."), None
+    access.log_dicom(event.assoc, action=Action.CREATE, object_type="dicom.mpps", detail={"sop_instance_uid": uid})
+    reply = Dataset()
+    if not event.request.AffectedSOPInstanceUID:
+        reply.AffectedSOPInstanceUID = uid  # the SCP assigned it (PS3.7 10.1.5.1.3); pynetdicom moves it out
+    return 0x0000, reply
+
+
+def handle_n_set(event):
+    """MPPS N-SET (PS3.4 F.7.2.2): a step in progress is updated, completed or discontinued."""
+    from scheduling.mpps import MppsError, update_step
+
+    if access.refused(event.assoc, "mpps"):
+        return NOT_AUTHORISED, None
+    try:
+        update_step(
+            sop_instance_uid=str(event.request.RequestedSOPInstanceUID),
+            ds=event.modification_list,
+            station_ae=event.assoc.requestor.ae_title.strip(),
+        )
+    except MppsError as exc:
+        return _mpps_failure(exc)
+    except Exception:
+        logger.exception("MPPS N-SET failed")
+        connection.close()
+        return _status(PROCESSING_FAILURE, "Lumen could not update the step."), None
+    uid = str(event.request.RequestedSOPInstanceUID)
+    access.log_dicom(event.assoc, action=Action.UPDATE, object_type="dicom.mpps", detail={"sop_instance_uid": uid})
+    return 0x0000, Dataset()
+
+
 HANDLERS = [
     (evt.EVT_CONN_OPEN, on_connection),
     (evt.EVT_ACCEPTED, on_association_start),
@@ -263,4 +349,6 @@ HANDLERS = [
     (evt.EVT_C_MOVE, handle_move),
     (evt.EVT_C_GET, handle_get),
     (evt.EVT_N_ACTION, handle_n_action),
+    (evt.EVT_N_CREATE, handle_n_create),
+    (evt.EVT_N_SET, handle_n_set),
 ]

@@ -10,6 +10,8 @@ import threading
 from django.conf import settings
 from pynetdicom import AE, ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts, _config
 from pynetdicom.sop_class import (
+    ModalityPerformedProcedureStep,
+    ModalityWorklistInformationFind,
     PatientRootQueryRetrieveInformationModelFind,
     PatientRootQueryRetrieveInformationModelGet,
     PatientRootQueryRetrieveInformationModelMove,
@@ -56,6 +58,8 @@ def build_ae(ae_title: str | None = None) -> AE:
         StudyRootQueryRetrieveInformationModelMove,
         StudyRootQueryRetrieveInformationModelGet,
         StorageCommitmentPushModel,
+        ModalityWorklistInformationFind,
+        ModalityPerformedProcedureStep,
     ):
         ae.add_supported_context(sop_class)
     return ae

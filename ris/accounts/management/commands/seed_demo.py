@@ -19,7 +19,6 @@ from ris.accounts.choices import Role
 from ris.accounts.models import ProviderProfile, User
 from ris.equipment.models import Modality, Room
 from ris.orders import services as order_services
-from ris.orders.choices import OrderStatus
 from ris.orders.models import Procedure
 from ris.patients import services as patient_services
 from ris.patients.choices import ConsentDecision, ConsentKind
@@ -256,16 +255,9 @@ class Command(BaseCommand):
         if Patient.objects.filter(created_by=users["frontdesk"]).exists():
             return 0
         rng = random.Random(2026)
-        desk, tech, rad = users["frontdesk"], users["tech"], users["radiologist"]
+        desk = users["frontdesk"]
         referrers = [users["drhouse"], users["drwho"]]
-        paths = [
-            [],
-            [OrderStatus.SCHEDULED],
-            [OrderStatus.SCHEDULED, OrderStatus.ARRIVED],
-            [OrderStatus.ARRIVED, OrderStatus.IN_PROGRESS],
-            [OrderStatus.ARRIVED, OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED],
-            [OrderStatus.ARRIVED, OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED, OrderStatus.FINAL],
-        ]
+        # Orders are only entered here; scheduling's demo books, performs and completes them through its services.
         for index in range(count):
             female = index % 2 == 0
             patient = patient_services.register_patient(
@@ -290,7 +282,7 @@ class Command(BaseCommand):
                 )
             for _ in range(rng.randint(1, 2)):
                 reason, codes = rng.choice(REASONS)
-                order = order_services.create_order(
+                order_services.create_order(
                     actor=desk,
                     patient=patient,
                     procedure=rng.choice(procedures),
@@ -299,7 +291,4 @@ class Command(BaseCommand):
                     priority=rng.choice(["routine"] * 6 + ["urgent", "stat"]),
                     referring_physician=rng.choice(referrers),
                 )
-                for status in rng.choice(paths):
-                    actor = rad if status == OrderStatus.FINAL else tech
-                    order = order_services.change_order_status(order=order, to=status, actor=actor)
         return count
