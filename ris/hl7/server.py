@@ -1,0 +1,117 @@
+"""The MLLP listener: a threaded TCP (optionally TLS) server; one thread per connection, messages on a
+connection answered in order. Listeners are thin: framing here, everything else in ``services.receive``."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import socketserver
+import ssl
+import threading
+
+from django.conf import settings
+from django.db import close_old_connections
+
+from ris.hl7 import mllp, services
+
+logger = logging.getLogger(__name__)
+
+
+class Handler(socketserver.BaseRequestHandler):
+    server: Server
+
+    def setup(self) -> None:
+        sock: socket.socket = self.request
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.settimeout(self.server.timeout_seconds)
+
+    def handle(self) -> None:
+        sock = self.request
+        peer = f"{self.client_address[0]}:{self.client_address[1]}"
+        if self.server.tls is not None:
+            try:
+                sock = self.server.tls.wrap_socket(sock, server_side=True)
+            except (OSError, ssl.SSLError) as exc:
+                logger.warning("HL7 TLS handshake with %s failed: %s", peer, exc)
+                return
+        try:
+            for event in mllp.frames(sock, max_bytes=settings.LUMEN_HL7_MAX_MESSAGE_BYTES, stop=self.server.stopping):
+                reply = self.answer(event, peer)
+                if reply is not None:
+                    sock.sendall(mllp.wrap(reply))
+                if event.kind == mllp.STALLED:
+                    break
+        except (OSError, ssl.SSLError) as exc:
+            logger.info("HL7 connection from %s ended: %s", peer, exc)
+        finally:
+            close_old_connections()
+
+    def answer(self, event: mllp.Event, peer: str) -> bytes | None:
+        close_old_connections()
+        if event.kind == mllp.MESSAGE:
+            return services.receive(event.data, peer=peer)
+        if event.kind == mllp.OVERSIZED:
+            limit = settings.LUMEN_HL7_MAX_MESSAGE_BYTES
+            return services.refuse_unlogged(
+                event.data, peer=peer, reason=f"The message is longer than {limit} bytes.", size=event.size
+            )
+        reasons = {
+            mllp.JUNK: "Bytes outside an MLLP frame (no start block 0x0B before them) were discarded.",
+            mllp.TRUNCATED: "The frame was cut short: no end block 0x1C 0x0D before the connection closed "
+            "or a new frame began.",
+            mllp.STALLED: f"The sender stalled mid-frame for {self.server.timeout_seconds} s; connection closed.",
+        }
+        services.log_problem(data=event.data, peer=peer, reason=reasons[event.kind], size=event.size)
+        return None
+
+
+class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+    def __init__(self, address, *, timeout: float, tls: ssl.SSLContext | None, max_connections: int):
+        self.timeout_seconds, self.tls = timeout, tls
+        self.stopping = threading.Event()
+        self.slots = threading.BoundedSemaphore(max_connections)
+        super().__init__(address, Handler)
+
+    def process_request(self, request, client_address):
+        if not self.slots.acquire(blocking=False):
+            logger.warning("HL7: too many connections; refusing %s", client_address[0])
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.shutdown()
+        self.server_close()
+
+
+def server_tls() -> ssl.SSLContext | None:
+    if not settings.LUMEN_HL7_TLS_CERT:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(settings.LUMEN_HL7_TLS_CERT, settings.LUMEN_HL7_TLS_KEY or None)
+    if settings.LUMEN_HL7_TLS_CA:
+        context.load_verify_locations(settings.LUMEN_HL7_TLS_CA)
+        context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
+def start(host: str, port: int, *, timeout: float | None = None) -> Server:
+    """Start listening in a background thread; ``stop()`` the returned server to end it."""
+    server = Server(
+        (host, port),
+        timeout=timeout or settings.LUMEN_HL7_TIMEOUT,
+        tls=server_tls(),
+        max_connections=settings.LUMEN_HL7_MAX_CONNECTIONS,
+    )
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
+    return server
