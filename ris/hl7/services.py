@@ -20,7 +20,7 @@ from django.utils import timezone
 from ris.hl7 import inbound, mllp
 from ris.hl7.acks import build_ack
 from ris.hl7.choices import Direction, ErrorCode, MessageStatus
-from ris.hl7.models import Message, Partner
+from ris.hl7.models import InvalidTransition, Message, Partner  # noqa: F401 (InvalidTransition: for views)
 from ris.hl7.parsing import HL7Error, log_text, peek_header, read
 
 logger = logging.getLogger(__name__)
@@ -430,3 +430,12 @@ def resend(*, message: Message, actor) -> Message:
     message.save(update_fields=["status", "attempts", "next_attempt_at", "reason"])
     schedule_delivery(message.partner_id)
     return message
+
+
+@transaction.atomic
+def save_partner(*, form, actor) -> Partner:
+    """Create or change an interface partner from a valid PartnerForm."""
+    partner = form.save(commit=False)
+    partner.full_clean()
+    partner.save()
+    return partner
