@@ -251,8 +251,9 @@ def order_fields(parsed: Parsed, orc, obr) -> dict:
     return fields
 
 
-def find_order(orc, obr) -> Order:
-    """The order an ORC is about: by filler number (ORC-3 / OBR-20 = accession) or placer number (ORC-2)."""
+def find_order(parsed: Parsed, orc, obr) -> Order:
+    """The order an ORC is about: by filler number (ORC-3 = accession) or placer number (ORC-2); it must be
+    the order of the PID's patient (or of a patient merged into them)."""
     accession = value(orc, 3, 1) or value(obr, 3, 1)
     placer = value(orc, 2, 1) or value(obr, 2, 1)
     if not placer and not accession:
@@ -269,6 +270,15 @@ def find_order(orc, obr) -> Order:
             f"No order with placer number {placer!r} or accession number {accession!r} is known.",
             code=ErrorCode.UNKNOWN_KEY,
             location="ORC^1^2",
+        )
+    pid = parsed.require("PID")
+    issuer, mrn = identifier(pid, 3, "PID^1^3")
+    patient = find_patient(issuer, mrn)
+    if patient is None or order.patient_id not in (patient.pk, patient.merged_into_id):
+        raise HL7Error(
+            f"Order {order.accession_number} is not an order of patient {mrn} from {issuer}.",
+            code=ErrorCode.UNKNOWN_KEY,
+            location="PID^1^3",
         )
     return order
 
@@ -313,14 +323,14 @@ def new_order(parsed: Parsed, orc, obr) -> Outcome:
 
 
 def cancel(parsed: Parsed, orc, obr) -> Outcome:
-    order = find_order(orc, obr)
+    order = find_order(parsed, orc, obr)
     reason = value(orc, 16, 2) or value(orc, 16, 1) or "Cancelled by the ordering system"
     order = order_services.cancel_order(order=order, actor=None, reason=reason)
     return Outcome(patient=order.patient, order=order, note="Order cancelled.")
 
 
 def change(parsed: Parsed, orc, obr) -> Outcome:
-    order = find_order(orc, obr)
+    order = find_order(parsed, orc, obr)
     code = value(obr, 4, 1)
     if code and code != order.procedure.code:
         raise HL7Error(
@@ -335,7 +345,7 @@ def change(parsed: Parsed, orc, obr) -> Outcome:
 
 
 def status_change(parsed: Parsed, orc, obr) -> Outcome:
-    order = find_order(orc, obr)
+    order = find_order(parsed, orc, obr)
     code = value(orc, 5).upper()
     target = ORC5_TO_ORDER_STATUS.get(code)
     if target is None:

@@ -28,9 +28,15 @@ class HL7Error(Exception):
         self.text, self.code, self.ack, self.location = text, code, ack, location
 
 
+def encoding_of(data: bytes) -> str:
+    """The codec MSH-18 declares (UTF-8 when it declares nothing or something Lumen does not know)."""
+    return CHARSETS.get(peek_header(data.lstrip(b"\r\n")).get("charset", "").upper(), "utf-8")
+
+
 def log_text(data: bytes) -> str:
-    """The frame as text for the message log: undecodable bytes kept visible as \\xNN, NUL likewise."""
-    return data.decode("utf-8", errors="backslashreplace").replace("\x00", "\\x00")
+    """The frame as text for the message log, in its declared character set: undecodable bytes are kept
+    visible as \\xNN, NUL likewise."""
+    return data.decode(encoding_of(data), errors="backslashreplace").replace("\x00", "\\x00")
 
 
 def peek_header(data: bytes) -> dict[str, str]:

@@ -49,6 +49,9 @@ class Handler(socketserver.BaseRequestHandler):
     def answer(self, event: mllp.Event, peer: str) -> bytes | None:
         close_old_connections()
         if event.kind == mllp.MESSAGE:
+            if self.server.defer_delivery:
+                with services.deliveries_deferred():
+                    return services.receive(event.data, peer=peer)
             return services.receive(event.data, peer=peer)
         if event.kind == mllp.OVERSIZED:
             limit = settings.LUMEN_HL7_MAX_MESSAGE_BYTES
@@ -69,8 +72,10 @@ class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
     allow_reuse_address = True
     daemon_threads = True
 
-    def __init__(self, address, *, timeout: float, tls: ssl.SSLContext | None, max_connections: int):
-        self.timeout_seconds, self.tls = timeout, tls
+    def __init__(
+        self, address, *, timeout: float, tls: ssl.SSLContext | None, max_connections: int, defer_delivery: bool
+    ):
+        self.timeout_seconds, self.tls, self.defer_delivery = timeout, tls, defer_delivery
         self.stopping = threading.Event()
         self.slots = threading.BoundedSemaphore(max_connections)
         super().__init__(address, Handler)
@@ -105,13 +110,15 @@ def server_tls() -> ssl.SSLContext | None:
     return context
 
 
-def start(host: str, port: int, *, timeout: float | None = None) -> Server:
-    """Start listening in a background thread; ``stop()`` the returned server to end it."""
+def start(host: str, port: int, *, timeout: float | None = None, defer_delivery: bool = False) -> Server:
+    """Start listening in a background thread; ``stop()`` the returned server to end it. ``defer_delivery``:
+    outbound messages caused by inbound ones are left to the sweep (see ``services.deliveries_deferred``)."""
     server = Server(
         (host, port),
         timeout=timeout or settings.LUMEN_HL7_TIMEOUT,
         tls=server_tls(),
         max_connections=settings.LUMEN_HL7_MAX_CONNECTIONS,
+        defer_delivery=defer_delivery,
     )
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
     return server

@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import ssl
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -21,7 +23,7 @@ from ris.hl7 import inbound, mllp
 from ris.hl7.acks import build_ack
 from ris.hl7.choices import Direction, ErrorCode, MessageStatus
 from ris.hl7.models import InvalidTransition, Message, Partner  # noqa: F401 (InvalidTransition: for views)
-from ris.hl7.parsing import HL7Error, log_text, peek_header, read
+from ris.hl7.parsing import HL7Error, encoding_of, log_text, peek_header, read
 
 logger = logging.getLogger(__name__)
 S = MessageStatus
@@ -111,7 +113,7 @@ def process(message: Message, data: bytes | None = None) -> str:
     """Process a RECEIVED message once; returns the ACK text (also stored on the row). ``data`` is the message
     as received (the log's text when replaying)."""
     if data is None:
-        data = message.raw.encode("utf-8")
+        data = message.raw.encode(encoding_of(message.raw.encode("utf-8")), errors="replace")
     try:
         parsed = read(data)
         check_routing(parsed)
@@ -279,6 +281,22 @@ def queue_outbound(
     return message
 
 
+_local = threading.local()
+# Set when a delivery was deferred to the sweep: wakes the listener's sweep loop at once.
+sweep_wanted = threading.Event()
+
+
+@contextmanager
+def deliveries_deferred() -> Iterator[None]:
+    """Inside, a delivery run that would execute eagerly (no broker) is left to the sweep instead: the HL7
+    listener wraps message processing in this so an ACK never waits on another partner's connection."""
+    _local.deferred = True
+    try:
+        yield
+    finally:
+        _local.deferred = False
+
+
 def schedule_delivery(partner_id: int) -> None:
     """Queue a delivery run for the partner once the transaction commits (once per transaction)."""
     from ris.hl7.tasks import deliver_task
@@ -294,6 +312,9 @@ def schedule_delivery(partner_id: int) -> None:
 
     def run():
         connection._lumen_hl7_queued = set()
+        if settings.CELERY_TASK_ALWAYS_EAGER and getattr(_local, "deferred", False):
+            sweep_wanted.set()
+            return
         deliver_task.delay(partner_id)
 
     transaction.on_commit(run)
@@ -323,7 +344,7 @@ def take_lease(partner_id: int, seconds: int) -> bool:
     )
 
 
-def deliver_partner(partner_id: int, *, limit: int | None = None) -> dict[str, int]:
+def deliver_partner(partner_id: int, *, limit: int | None = None, ack_timeout: float | None = None) -> dict[str, int]:
     """Send the partner's due messages, oldest first, never a patient's later message before an earlier one.
 
     One sender per partner at a time (a lease on the partner row). A connection failure counts an attempt
@@ -331,7 +352,8 @@ def deliver_partner(partner_id: int, *, limit: int | None = None) -> dict[str, i
     the run: the partner is down, the rest wait for the next run. An AE/AR answer is final: dead at once.
     """
     counts = {"sent": 0, "failed": 0, "dead": 0}
-    lease = settings.LUMEN_HL7_ACK_TIMEOUT + settings.LUMEN_HL7_CONNECT_TIMEOUT + 5
+    ack_timeout = ack_timeout or settings.LUMEN_HL7_ACK_TIMEOUT
+    lease = int(ack_timeout) + settings.LUMEN_HL7_CONNECT_TIMEOUT + 5
     if not take_lease(partner_id, lease):
         return counts
     try:
@@ -348,7 +370,7 @@ def deliver_partner(partner_id: int, *, limit: int | None = None) -> dict[str, i
                     partner.port,
                     message.raw.encode("utf-8"),
                     connect_timeout=settings.LUMEN_HL7_CONNECT_TIMEOUT,
-                    ack_timeout=settings.LUMEN_HL7_ACK_TIMEOUT,
+                    ack_timeout=ack_timeout,
                     tls=context,
                 )
             except mllp.DeliveryError as exc:

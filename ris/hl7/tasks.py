@@ -15,10 +15,13 @@ from ris.hl7 import services
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def deliver_task(partner_id: int) -> dict[str, int]:
-    """Deliver a partner's due messages. Run eagerly (no broker) it stops after a few messages; the sweep
-    sends the rest."""
-    limit = settings.LUMEN_HL7_EAGER_BATCH if settings.CELERY_TASK_ALWAYS_EAGER else None
-    return services.deliver_partner(partner_id, limit=limit)
+    """Deliver a partner's due messages. Run eagerly (no broker, inside the request that made the change) it
+    sends at most a few messages and waits at most 5 s for an ACK; the sweep sends the rest and the retries."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return services.deliver_partner(
+            partner_id, limit=settings.LUMEN_HL7_EAGER_BATCH, ack_timeout=min(5, settings.LUMEN_HL7_ACK_TIMEOUT)
+        )
+    return services.deliver_partner(partner_id)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)

@@ -72,14 +72,16 @@ def orm(
     code: str = "CT-HEAD",
     status: str = "",
     mrn: str = "4455667",
+    issuer: str = "GENHOSP",
 ) -> str:
+    reason = "^Patient declined the exam" if order_control == "CA" else ""
     return "\r".join(
         [
             msh("ORM^O01", control),
-            pid(mrn),
+            pid(mrn, issuer=issuer),
             "PV1|1|O|RAD^^^GENHOSP||||1245319599^House^Gregory^^^Dr.^^^NPI",
-            f"ORC|{order_control}|{placer}^EPICORD|{filler}||{status}||^^^^^S||{TS}|JSMITH^Smith^John|||"
-            "1245319599^House^Gregory^^^Dr.^^^NPI||^WPN^PH^^1^217^5550000|||^Worst headache of life",
+            f"ORC|{order_control}|{placer}^EPICORD|{filler}||{status}||^^^^^S||{TS}|JSMITH^Smith^John||"
+            f"1245319599^House^Gregory^^^Dr.^^^NPI||^WPN^PH^^1^217^5550000||{reason}",
             f"OBR|1|{placer}^EPICORD|{filler}|{code}^CT head without contrast^L|||{TS}||||||||"
             f"|1245319599^House^Gregory^^^Dr.^^^NPI||||||||CT|||^^^^^S||||^Sudden severe headache",
             "DG1|1||R51.9^Headache, unspecified^I10||20261204|W",

@@ -29,19 +29,27 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         settings.DEBUG = False
-        listener = server.start(options["host"], options["port"])
-        stop = threading.Event()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: stop.set())
         sweep = options["sweep"] == "on" or (options["sweep"] == "auto" and settings.CELERY_TASK_ALWAYS_EAGER)
+        listener = server.start(options["host"], options["port"], defer_delivery=sweep)
+        stop = threading.Event()
+
+        def on_signal(*_):
+            stop.set()
+            services.sweep_wanted.set()
+
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, on_signal)
         tls = " over TLS" if listener.tls else ""
         self.stdout.write(
             f"HL7 listener {settings.LUMEN_HL7_APPLICATION} on {options['host']}:{options['port']}{tls}"
             f"{', delivering outbound messages' if sweep else ''} (Ctrl-C or SIGTERM stops it)"
         )
         self.stdout.flush()
-        while not stop.wait(settings.LUMEN_HL7_SWEEP_SECONDS if sweep else 3600):
-            if sweep:
+        while not stop.is_set():
+            # Sweep every LUMEN_HL7_SWEEP_SECONDS, or at once when a processed message queued outbound ones.
+            services.sweep_wanted.wait(settings.LUMEN_HL7_SWEEP_SECONDS)
+            services.sweep_wanted.clear()
+            if sweep and not stop.is_set():
                 try:
                     services.deliver_due()
                 except Exception as exc:  # noqa: BLE001 - the listener must outlive a failed sweep
