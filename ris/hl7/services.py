@@ -188,9 +188,11 @@ def finish_refused(message: Message, error: HL7Error, *, header: dict[str, str])
     ack = build_ack(header, error.ack, text=error.text, error=error)
     status = S.REJECTED if error.ack == "AR" else S.ERROR
     message.check_transition(status)
-    Message.objects.filter(pk=message.pk).update(
+    updated = Message.objects.filter(pk=message.pk, status=S.RECEIVED).update(
         status=status, reason=error.text, ack=ack, ack_code=error.ack, processed_at=timezone.now()
     )
+    if not updated:  # answered meanwhile by a resend on another connection: that answer stands
+        return Message.objects.values_list("ack", flat=True).get(pk=message.pk)
     message.status = status
     return ack
 
