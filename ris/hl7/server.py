@@ -10,7 +10,7 @@ import ssl
 import threading
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 from ris.hl7 import mllp, services
 
@@ -44,7 +44,7 @@ class Handler(socketserver.BaseRequestHandler):
         except (OSError, ssl.SSLError) as exc:
             logger.info("HL7 connection from %s ended: %s", peer, exc)
         finally:
-            close_old_connections()
+            connection.close()  # this thread's database connection ends with its MLLP connection
 
     def answer(self, event: mllp.Event, peer: str) -> bytes | None:
         close_old_connections()
