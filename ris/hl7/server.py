@@ -55,7 +55,7 @@ class Handler(socketserver.BaseRequestHandler):
             return services.receive(event.data, peer=peer)
         if event.kind == mllp.OVERSIZED:
             limit = settings.LUMEN_HL7_MAX_MESSAGE_BYTES
-            return services.refuse_unlogged(
+            return services.refuse_oversized(
                 event.data, peer=peer, reason=f"The message is longer than {limit} bytes.", size=event.size
             )
         reasons = {

@@ -197,7 +197,7 @@ def finish_refused(message: Message, error: HL7Error, *, header: dict[str, str])
     return ack
 
 
-def refuse_unlogged(data: bytes, *, peer: str, reason: str, size: int) -> bytes:
+def refuse_oversized(data: bytes, *, peer: str, reason: str, size: int) -> bytes:
     """An oversized frame: logged (its head) with the reason, answered AR."""
     message = log_problem(data=data, peer=peer, reason=reason, size=size)
     error = HL7Error(reason, code=ErrorCode.APPLICATION_ERROR, ack="AR")

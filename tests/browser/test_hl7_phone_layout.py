@@ -5,14 +5,14 @@ import pytest
 
 from ris.hl7 import services
 from ris.hl7.models import Message, Partner
-from tests.browser.conftest import browser, phone, playwright, sign_in  # noqa: F401 (fixtures)
+from tests.browser.conftest import sign_in
 from tests.conftest import PASSWORD
 from tests.hl7.conftest import adt, orm
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_the_hl7_pages_fit_a_390px_wide_phone(phone, live_server, admin_user, ct_head):  # noqa: F811
+def test_the_hl7_pages_fit_a_390px_wide_phone(phone, live_server, admin_user, ct_head):
     services.receive(adt("A04", "PHONE1").encode())
     services.receive(orm("PHONE2", code="UNKNOWN-CODE-THAT-IS-LONG").encode())
     partner = Partner.objects.create(name="EHR", host="10.1.2.3", port=2575, application="EPIC")
