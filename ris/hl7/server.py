@@ -3,6 +3,7 @@ connection answered in order. Listeners are thin: framing here, everything else 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import socketserver
@@ -49,10 +50,8 @@ class Handler(socketserver.BaseRequestHandler):
     def answer(self, event: mllp.Event, peer: str) -> bytes | None:
         close_old_connections()
         if event.kind == mllp.MESSAGE:
-            if self.server.defer_delivery:
-                with services.deliveries_deferred():
-                    return services.receive(event.data, peer=peer)
-            return services.receive(event.data, peer=peer)
+            with self.server.writing(), services.deliveries_deferred(self.server.defer_delivery):
+                return services.receive(event.data, peer=peer)
         if event.kind == mllp.OVERSIZED:
             limit = settings.LUMEN_HL7_MAX_MESSAGE_BYTES
             return services.refuse_oversized(
@@ -76,6 +75,9 @@ class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
         self, address, *, timeout: float, tls: ssl.SSLContext | None, max_connections: int, defer_delivery: bool
     ):
         self.timeout_seconds, self.tls, self.defer_delivery = timeout, tls, defer_delivery
+        # SQLite has one writer at a time, and a writer that finds the lock taken polls it with sleeps of up to
+        # 100 ms: the connection threads take turns on a lock of their own instead (PostgreSQL needs none).
+        self._sqlite_writer = threading.Lock() if connection.vendor == "sqlite" else None
         self.stopping = threading.Event()
         self.slots = threading.BoundedSemaphore(max_connections)
         super().__init__(address, Handler)
@@ -92,6 +94,9 @@ class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
             super().process_request_thread(request, client_address)
         finally:
             self.slots.release()
+
+    def writing(self):
+        return self._sqlite_writer if self._sqlite_writer is not None else contextlib.nullcontext()
 
     def stop(self) -> None:
         self.stopping.set()

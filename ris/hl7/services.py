@@ -289,10 +289,10 @@ sweep_wanted = threading.Event()
 
 
 @contextmanager
-def deliveries_deferred() -> Iterator[None]:
+def deliveries_deferred(deferred: bool = True) -> Iterator[None]:
     """Inside, a delivery run that would execute eagerly (no broker) is left to the sweep instead: the HL7
     listener wraps message processing in this so an ACK never waits on another partner's connection."""
-    _local.deferred = True
+    _local.deferred = deferred
     try:
         yield
     finally:
