@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from ris.hl7 import server, services
+from ris.orders.validators import validate_icd10
 
 
 class Command(BaseCommand):
@@ -29,6 +30,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         settings.DEBUG = False
+        # The ICD-10 table loads on first use (seconds): load it now, not while a sender waits for its ACK.
+        validate_icd10("R51.9")
         sweep = options["sweep"] == "on" or (options["sweep"] == "auto" and settings.CELERY_TASK_ALWAYS_EAGER)
         listener = server.start(options["host"], options["port"], defer_delivery=sweep)
         stop = threading.Event()
