@@ -116,25 +116,24 @@ def service_error(exc: ValidationError, location: str = "") -> HL7Error:
     return HL7Error(text, code=ErrorCode.APPLICATION_ERROR, location=location)
 
 
-def register_or_update(parsed: Parsed, *, create: bool = True) -> Patient:
-    """The PID's patient registered, or its demographics brought up to date when already known."""
+def register_or_update(parsed: Parsed, *, update: bool = True) -> Patient:
+    """The PID's patient registered when unknown; when known, its demographics brought up to date (ADT), or
+    left as registered (``update=False``: an order's PID may carry less than the registration did)."""
     pid = parsed.require("PID")
     issuer, mrn = identifier(pid, 3, "PID^1^3")
-    fields = demographics(pid)
     patient = find_patient(issuer, mrn)
+    if patient is not None and patient.is_merged:
+        raise HL7Error(
+            f"Patient {mrn} from {issuer} was merged into another record; send the surviving identifier.",
+            code=ErrorCode.UNKNOWN_KEY,
+            location="PID^1^3",
+        )
+    if patient is not None and not update:
+        return patient
+    fields = demographics(pid)
     try:
         if patient is None:
-            if not create:
-                raise HL7Error(
-                    f"No patient {mrn} from {issuer} is known.", code=ErrorCode.UNKNOWN_KEY, location="PID^1^3"
-                )
             return patient_services.register_patient(actor=None, mrn=mrn, issuer=issuer, **fields)
-        if patient.is_merged:
-            raise HL7Error(
-                f"Patient {mrn} from {issuer} was merged into another record; send the surviving identifier.",
-                code=ErrorCode.UNKNOWN_KEY,
-                location="PID^1^3",
-            )
         return patient_services.update_patient(patient=patient, actor=None, **fields)
     except ValidationError as exc:
         raise service_error(exc, "PID") from None
@@ -308,7 +307,7 @@ def new_order(parsed: Parsed, orc, obr) -> Outcome:
         )
     procedure = procedure_of(obr)
     fields = order_fields(parsed, orc, obr)
-    patient = register_or_update(parsed)
+    patient = register_or_update(parsed, update=False)
     existing = Order.objects.filter(placer_order_number=placer, patient=patient).first()
     if existing is not None:
         raise HL7Error(

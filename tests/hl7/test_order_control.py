@@ -5,7 +5,7 @@ import pytest
 
 from ris.hl7.models import Message
 from ris.orders.models import Order
-from tests.hl7.conftest import adt, frame, orm, segments, send_raw
+from tests.hl7.conftest import adt, frame, merge, orm, segments, send_raw
 
 
 @pytest.fixture
@@ -80,3 +80,28 @@ def test_it_refuses_an_unknown_order_control(hl7_listener, order):
 
     assert ack["ERR"][8] == "ORC-1 order control 'RP' is not supported (NW, CA, XO, SC)."
     assert Message.objects.get(control_id="RP1").status == "error"
+
+
+def test_it_takes_an_order_for_a_known_patient_whose_pid_carries_only_the_identifier(hl7_listener, ct_head):
+    send(hl7_listener, adt("A04", "REG1"))
+    sparse = orm("NEW3").replace(
+        next(s for s in orm().split("\r") if s.startswith("PID|")), "PID|1||4455667^^^GENHOSP^MR"
+    )
+
+    ack = send(hl7_listener, sparse)
+
+    assert ack["MSA"][1] == "AA"
+    assert Order.objects.get().patient.given_name == "Zoë"  # the registration is left as it was
+
+
+def test_it_refuses_an_order_for_a_merged_patient(hl7_listener, ct_head):
+    send(hl7_listener, adt("A04", "REG1"))
+    send(hl7_listener, adt("A04", "REG2", mrn="7788990"))
+    send(hl7_listener, merge("MRG1", survivor="4455667", old="7788990"))
+
+    ack = send(hl7_listener, orm("NEW4", mrn="7788990"))
+
+    assert ack["ERR"][8] == (
+        "Patient 7788990 from GENHOSP was merged into another record; send the surviving identifier."
+    )
+    assert Order.objects.count() == 0
