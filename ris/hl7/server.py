@@ -9,6 +9,7 @@ import socket
 import socketserver
 import ssl
 import threading
+import time
 
 from django.conf import settings
 from django.db import close_old_connections, connection
@@ -80,6 +81,8 @@ class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
         self._sqlite_writer = threading.Lock() if connection.vendor == "sqlite" else None
         self.stopping = threading.Event()
         self.slots = threading.BoundedSemaphore(max_connections)
+        self.open_sockets: set[socket.socket] = set()
+        self.open_lock = threading.Lock()
         super().__init__(address, Handler)
 
     def process_request(self, request, client_address):
@@ -90,18 +93,32 @@ class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
         super().process_request(request, client_address)
 
     def process_request_thread(self, request, client_address):
+        with self.open_lock:
+            self.open_sockets.add(request)
         try:
             super().process_request_thread(request, client_address)
         finally:
+            with self.open_lock:
+                self.open_sockets.discard(request)
             self.slots.release()
 
     def writing(self):
         return self._sqlite_writer if self._sqlite_writer is not None else contextlib.nullcontext()
 
-    def stop(self) -> None:
+    def stop(self, grace: float = 10) -> None:
+        """Stop accepting; end every connection's reading side (a message being processed still gets its ACK),
+        and wait up to ``grace`` seconds for the connection threads to finish."""
         self.stopping.set()
         self.shutdown()
         self.server_close()
+        with self.open_lock:
+            sockets = list(self.open_sockets)
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RD)
+        deadline = time.monotonic() + grace
+        while self.open_sockets and time.monotonic() < deadline:
+            time.sleep(0.05)
 
 
 def server_tls() -> ssl.SSLContext | None:

@@ -12,7 +12,7 @@ from ris.hl7 import services
 from ris.hl7.choices import MessageStatus
 from ris.hl7.models import Message
 from ris.orders.models import Order
-from tests.hl7.conftest import frame, orm, segments, send_raw
+from tests.hl7.conftest import frame, orm, read_frame, segments, send_raw
 from tests.pacs.conftest import free_port
 from tests.pacs.test_crash_recovery import BASE_DIR, database_url
 
@@ -95,3 +95,17 @@ def test_it_processes_the_resend_once_after_the_listener_is_killed_before_the_ac
     finally:
         listener.send_signal(signal.SIGTERM)
         listener.wait(20)
+
+
+def test_it_stops_on_sigterm_with_a_connection_open(transactional_db):
+    port = free_port()
+    listener = start_listener(port)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as idle:
+        idle.sendall(frame(orm("IDLE1", code="NONE")))
+        assert segments(read_frame(idle))["MSA"][1] == "AE"
+        started = time.monotonic()
+        listener.send_signal(signal.SIGTERM)
+
+        assert listener.wait(15) == 0
+        assert time.monotonic() - started < 5
+        assert "HL7 listener stopped." in listener.stdout.read()
