@@ -20,6 +20,7 @@ class MessageStatus(models.TextChoices):
     PENDING = "pending", "Waiting to be sent"
     SENT = "sent", "Delivered"
     DEAD = "dead", "Dead letter"
+    DISCARDED = "discarded", "Discarded by staff"
 
 
 S = MessageStatus
@@ -33,11 +34,13 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.BROKEN: frozenset(),
     S.PENDING: frozenset({S.SENT, S.DEAD}),
     S.SENT: frozenset(),
-    S.DEAD: frozenset({S.PENDING}),  # resent by staff
+    S.DEAD: frozenset({S.PENDING, S.DISCARDED}),  # resent, or given up on, by staff
+    S.DISCARDED: frozenset(),
 }
 INBOUND_STATUSES = (S.RECEIVED, S.PROCESSED, S.ERROR, S.REJECTED, S.DUPLICATE, S.BROKEN)
-OUTBOUND_STATUSES = (S.PENDING, S.SENT, S.DEAD)
-# Outbound messages still owed to their partner: a later message for the same patient waits behind them.
+OUTBOUND_STATUSES = (S.PENDING, S.SENT, S.DEAD, S.DISCARDED)
+# Outbound messages still owed to their partner: a later message for the same patient waits behind them
+# (a dead letter too, until staff resend it or discard it).
 UNDELIVERED = (S.PENDING, S.DEAD)
 
 

@@ -16,13 +16,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ris.hl7 import inbound, mllp
 from ris.hl7.acks import build_ack
 from ris.hl7.choices import Direction, ErrorCode, MessageStatus
-from ris.hl7.models import InvalidTransition, Message, Partner  # noqa: F401 (InvalidTransition: for views)
+from ris.hl7.models import Message, Partner
 from ris.hl7.parsing import HL7Error, encoding_of, log_text, peek_header, read
 
 logger = logging.getLogger(__name__)
@@ -463,3 +464,18 @@ def save_partner(*, form, actor) -> Partner:
     partner.full_clean()
     partner.save()
     return partner
+
+
+@transaction.atomic
+def discard(*, message: Message, actor, reason: str) -> Message:
+    """Give up on a dead letter (the partner refuses it for good): the patient's later messages go on."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the message is discarded."})
+    message = Message.objects.select_for_update().get(pk=message.pk)
+    message.check_transition(S.DISCARDED)
+    message.status = S.DISCARDED
+    message.reason = f"Discarded by {actor.get_username() if actor else 'staff'}: {reason}"[:2000]
+    message.save(update_fields=["status", "reason"])
+    schedule_delivery(message.partner_id)
+    return message

@@ -4,6 +4,7 @@ replay, and the dead-letter list with resend. The log holds patient data: every 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -120,10 +121,23 @@ def message_resend(request, pk: int):
     message = visible_message(request, pk)
     try:
         services.resend(message=message, actor=request.user)
-    except services.InvalidTransition as exc:
+    except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, "Queued for delivery again.")
+    return redirect(message)
+
+
+@require_POST
+@roles_required(Role.ADMIN)
+def message_discard(request, pk: int):
+    message = visible_message(request, pk)
+    try:
+        services.discard(message=message, actor=request.user, reason=request.POST.get("reason", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Discarded; later messages for this patient go on.")
     return redirect(message)
 
 

@@ -107,3 +107,19 @@ def test_it_adds_and_edits_partners(client, admin_user):
     assert (partner.message_types, partner.enabled) == (["OMI"], False)
     bad = client.post(reverse("hl7:partner_new"), {**data, "name": "X", "port": "70000"})
     assert "port" in bad.context["form"].errors
+
+
+def test_it_discards_a_dead_letter_only_with_a_reason(client, admin_user, transactional_db):
+    partner = Partner.objects.create(name="EHR", host="127.0.0.1", port=9, application="EPIC")
+    dead = Message.objects.create(
+        direction=Direction.OUTBOUND, status=MessageStatus.DEAD, partner=partner, raw="MSH|^~\\&|LUMEN", attempts=12
+    )
+    login(client, admin_user)
+
+    client.post(reverse("hl7:discard", args=[dead.pk]), {"reason": ""})
+    assert Message.objects.get(pk=dead.pk).status == MessageStatus.DEAD
+    page = client.get(reverse("hl7:message", args=[dead.pk]))
+    assert "Discard" in page.content.decode()
+    client.post(reverse("hl7:discard", args=[dead.pk]), {"reason": "Partner retired this interface"})
+
+    assert Message.objects.get(pk=dead.pk).status == MessageStatus.DISCARDED

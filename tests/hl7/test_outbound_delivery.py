@@ -5,6 +5,7 @@ letter staff can resend."""
 import datetime as dt
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -183,3 +184,26 @@ def test_it_backs_off_exponentially_between_attempts(ehr, partner_receiver, pati
     services.deliver_due()  # not due yet: no attempt
     assert Message.objects.get(pk=message.pk).attempts == 1
     assert [services.backoff(n).total_seconds() for n in (1, 2, 3, 8, 20)] == [30, 60, 120, 3600, 3600]
+
+
+def test_it_lets_the_next_message_go_once_a_dead_letter_is_discarded(
+    ehr, partner_receiver, patient, make_order, settings, admin_user
+):
+    settings.LUMEN_HL7_RETRY_BASE_SECONDS = 0
+    settings.LUMEN_HL7_MAX_ATTEMPTS = 1
+    order = make_order(patient)
+    partner_receiver.up.clear()
+    send(events.report_status_changed, report(order, "P"))
+    send(events.report_status_changed, report(order, "F"))
+    dead, waiting = Message.objects.filter(direction="out").order_by("id")
+    assert Message.objects.get(pk=dead.pk).status == MessageStatus.DEAD
+    partner_receiver.up.set()
+
+    with pytest.raises(ValidationError):
+        services.discard(message=dead, actor=admin_user, reason=" ")
+    with transaction.atomic():
+        services.discard(message=dead, actor=admin_user, reason="Superseded by the final report")
+
+    assert [fields(m, "OBR")[25] for m in partner_receiver.received] == ["F"]
+    assert Message.objects.get(pk=dead.pk).reason == "Discarded by ada: Superseded by the final report"
+    assert Message.objects.get(pk=waiting.pk).status == MessageStatus.SENT
