@@ -83,6 +83,7 @@ def run(port: int, connections: int, pairs: int, offset: int) -> tuple[float, li
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pairs", type=int, default=300, help="ADT+ORM pairs per run")
+    parser.add_argument("--processes", type=int, default=1, help="listener processes sharing the port")
     args = parser.parse_args()
     env = dict(os.environ)
     env.setdefault("LUMEN_VAR_DIR", str(VAR))
@@ -118,7 +119,7 @@ def main() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     listener = subprocess.Popen(
-        [*python, "hl7_listener", "--port", str(port), "--sweep", "off"],
+        [*python, "hl7_listener", "--port", str(port), "--sweep", "off", "--processes", str(args.processes)],
         env=env,
         stdout=subprocess.PIPE,
         text=True,
@@ -129,7 +130,7 @@ def main() -> None:
                 break
         run(port, 1, 10, 10**6)  # warm-up
         engine = "PostgreSQL" if url and url.startswith("postgres") else "SQLite"
-        print(f"HL7 inbound, {engine}, {args.pairs} ADT^A04 + ORM^O01 pairs per run")
+        print(f"HL7 inbound, {engine}, {args.processes} listener process(es), {args.pairs} ADT+ORM pairs per run")
         print("connections | messages/s | latency median ms | p95 ms")
         for number, connections in enumerate((1, 4)):
             rate, latencies = run(port, connections, args.pairs, number * 10**5)

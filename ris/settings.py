@@ -344,6 +344,8 @@ LUMEN_HL7_MAX_MESSAGE_BYTES = env_int("LUMEN_HL7_MAX_MESSAGE_BYTES", 1024 * 1024
 # Seconds a peer may stall in the middle of a frame before its connection is closed.
 LUMEN_HL7_TIMEOUT = env_int("LUMEN_HL7_TIMEOUT", 30, minimum=1)
 LUMEN_HL7_MAX_CONNECTIONS = env_int("LUMEN_HL7_MAX_CONNECTIONS", 64, minimum=1)
+# Listener processes sharing the port (PostgreSQL; keep 1 on SQLite, which has one writer at a time).
+LUMEN_HL7_PROCESSES = env_int("LUMEN_HL7_PROCESSES", 1, minimum=1, maximum=64)
 # TLS: with a certificate and key the listener speaks MLLP over TLS; with a CA it also requires client
 # certificates signed by it. Outbound partners marked "use TLS" are verified against the CA (or the system's).
 LUMEN_HL7_TLS_CERT = env_str("LUMEN_HL7_TLS_CERT", "")

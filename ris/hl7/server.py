@@ -132,10 +132,18 @@ def server_tls() -> ssl.SSLContext | None:
     return context
 
 
-def start(host: str, port: int, *, timeout: float | None = None, defer_delivery: bool = False) -> Server:
+class SharedPortServer(Server):
+    """A server whose port other listener processes share (SO_REUSEPORT): the kernel spreads connections."""
+
+    allow_reuse_port = True
+
+
+def start(
+    host: str, port: int, *, timeout: float | None = None, defer_delivery: bool = False, shared_port: bool = False
+) -> Server:
     """Start listening in a background thread; ``stop()`` the returned server to end it. ``defer_delivery``:
     outbound messages caused by inbound ones are left to the sweep (see ``services.deliveries_deferred``)."""
-    server = Server(
+    server = (SharedPortServer if shared_port else Server)(
         (host, port),
         timeout=timeout or settings.LUMEN_HL7_TIMEOUT,
         tls=server_tls(),

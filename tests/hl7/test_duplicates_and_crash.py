@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from ris.hl7 import services
 from ris.hl7.choices import MessageStatus
 from ris.hl7.models import Message
@@ -49,10 +51,11 @@ def test_it_processes_a_message_logged_before_a_crash_when_it_is_resent(hl7_list
     assert (original.status, duplicate.status) == (MessageStatus.PROCESSED, MessageStatus.DUPLICATE)
 
 
-def start_listener(port: int) -> subprocess.Popen:
+def start_listener(port: int, *options: str) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": database_url()}
+    command = ["manage.py", "hl7_listener", "--host", "127.0.0.1", "--port", str(port), "--sweep", "off", *options]
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "hl7_listener", "--host", "127.0.0.1", "--port", str(port), "--sweep", "off"],
+        [sys.executable, *command],
         cwd=BASE_DIR,
         env=env,
         stdout=subprocess.PIPE,
@@ -109,3 +112,18 @@ def test_it_stops_on_sigterm_with_a_connection_open(transactional_db):
         assert listener.wait(15) == 0
         assert time.monotonic() - started < 5
         assert "HL7 listener stopped." in listener.stdout.read()
+
+
+def test_it_serves_from_several_processes_on_one_port_and_stops_them_all(transactional_db, ct_head):
+    port = free_port()
+    listener = start_listener(port, "--processes", "3")
+    try:
+        for n in range(6):
+            ack = send_raw(port, frame(orm(f"MP{n}", placer=f"PL{n}")))
+            assert segments(ack)["MSA"][1:3] == ["AA", f"MP{n}"]
+    finally:
+        listener.send_signal(signal.SIGTERM)
+        assert listener.wait(20) == 0
+    assert Order.objects.count() == 6
+    with pytest.raises(ConnectionRefusedError):  # every process has let go of the port
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
