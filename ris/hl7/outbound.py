@@ -165,7 +165,7 @@ def siu(partner: Partner, event: AppointmentEvent, order: Order, control_id: str
         join("AIL", "1", "A", f"{escape(event.resource_code)}^^^^^^^^{escape(event.resource_name)}", "", "", start),
     ]
     if event.station_ae_title:
-        segments.append(join("AIG", "1", "A", f"{escape(event.station_ae_title)}^^^AE", "MODALITY", "", "", start))
+        segments.append(join("AIG", "1", "A", f"{escape(event.station_ae_title)}^^^AE", "MODALITY", "", "", "", start))
     if event.previous_start is not None:
         previous = format_ts(timezone.localtime(event.previous_start))
         segments.append(join("NTE", "1", "L", escape(f"Moved from {previous}")))

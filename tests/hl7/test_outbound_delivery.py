@@ -86,6 +86,7 @@ def test_it_builds_siu_oru_and_orm_messages_from_the_events(ehr, partner_receive
     assert fields(siu, "PID")[3] == f"{patient.mrn}^^^LUMEN^MR"
     assert fields(siu, "PID")[5] == "Müller^Zoë"
     assert fields(siu, "AIL")[3] == "CT1^^^^^^^^CT room 1"
+    assert (fields(siu, "AIG")[3], fields(siu, "AIG")[8]) == ("CT1_AE^^^AE", "20261207090000+0000")
     assert fields(oru, "OBR")[25] == "F"
     obx = [s.split("|") for s in oru.split("\r") if s.startswith("OBX")]
     assert [(o[2], o[3], o[5], o[8], o[11]) for o in obx] == [
