@@ -330,3 +330,44 @@ LOGGING = {
 # --- Scheduling (calendar, worklist, MPPS, technologist board) ---
 # How often the technologist board refreshes its rows in the browser.
 LUMEN_BOARD_REFRESH_SECONDS = env_int("LUMEN_BOARD_REFRESH_SECONDS", 10, minimum=1, maximum=600)
+# --- HL7 v2 interfaces (ris.hl7) --------------------------------------------------------------------------------
+# Lumen's own names in MSH-3/4 (and what inbound MSH-5 must say when it is filled in).
+LUMEN_HL7_APPLICATION = env_str("LUMEN_HL7_APPLICATION", "LUMEN")
+LUMEN_HL7_FACILITY = env_str("LUMEN_HL7_FACILITY", "RADIOLOGY")
+for _name, _value in (("LUMEN_HL7_APPLICATION", LUMEN_HL7_APPLICATION), ("LUMEN_HL7_FACILITY", LUMEN_HL7_FACILITY)):
+    if len(_value) > 180 or any(ch in _value for ch in "|^~\\&\r\n"):
+        raise ImproperlyConfigured(f"{_name} must be at most 180 characters without HL7 delimiters (|^~\\&)")
+LUMEN_HL7_CONTROL_PREFIX = env_str("LUMEN_HL7_CONTROL_PREFIX", "LUMEN")
+if len(LUMEN_HL7_CONTROL_PREFIX) > 8 or not LUMEN_HL7_CONTROL_PREFIX.isalnum():
+    raise ImproperlyConfigured("LUMEN_HL7_CONTROL_PREFIX must be 1 to 8 letters or digits")
+LUMEN_HL7_HOST = env_str("LUMEN_HL7_HOST", "127.0.0.1")
+LUMEN_HL7_PORT = env_int("LUMEN_HL7_PORT", 2575, minimum=1, maximum=65535)
+# Largest message accepted (bytes); a longer frame is answered AR and its first bytes are kept in the log.
+LUMEN_HL7_MAX_MESSAGE_BYTES = env_int("LUMEN_HL7_MAX_MESSAGE_BYTES", 1024 * 1024, minimum=1024)
+# Seconds a peer may stall in the middle of a frame before its connection is closed.
+LUMEN_HL7_TIMEOUT = env_int("LUMEN_HL7_TIMEOUT", 30, minimum=1)
+LUMEN_HL7_MAX_CONNECTIONS = env_int("LUMEN_HL7_MAX_CONNECTIONS", 64, minimum=1)
+# Listener processes sharing the port (PostgreSQL; keep 1 on SQLite, which has one writer at a time).
+LUMEN_HL7_PROCESSES = env_int("LUMEN_HL7_PROCESSES", 1, minimum=1, maximum=64)
+# TLS: with a certificate and key the listener speaks MLLP over TLS; with a CA it also requires client
+# certificates signed by it. Outbound partners marked "use TLS" are verified against the CA (or the system's).
+LUMEN_HL7_TLS_CERT = env_str("LUMEN_HL7_TLS_CERT", "")
+LUMEN_HL7_TLS_KEY = env_str("LUMEN_HL7_TLS_KEY", "")
+LUMEN_HL7_TLS_CA = env_str("LUMEN_HL7_TLS_CA", "")
+if bool(LUMEN_HL7_TLS_KEY) and not LUMEN_HL7_TLS_CERT:
+    raise ImproperlyConfigured("LUMEN_HL7_TLS_KEY is set without LUMEN_HL7_TLS_CERT")
+# Outbound delivery: timeouts, retry budget and exponential backoff (base * 2^(attempt-1), capped).
+LUMEN_HL7_CONNECT_TIMEOUT = env_int("LUMEN_HL7_CONNECT_TIMEOUT", 3, minimum=1)
+LUMEN_HL7_ACK_TIMEOUT = env_int("LUMEN_HL7_ACK_TIMEOUT", 30, minimum=1)
+LUMEN_HL7_MAX_ATTEMPTS = env_int("LUMEN_HL7_MAX_ATTEMPTS", 12, minimum=1)
+LUMEN_HL7_RETRY_BASE_SECONDS = env_int("LUMEN_HL7_RETRY_BASE_SECONDS", 30, minimum=0)
+LUMEN_HL7_RETRY_MAX_SECONDS = env_int("LUMEN_HL7_RETRY_MAX_SECONDS", 3600, minimum=1)
+# Without a broker, a delivery run inside a web request sends at most this many messages; the sweep (every
+# LUMEN_HL7_SWEEP_SECONDS, in the HL7 listener or `manage.py hl7_deliver`) sends the rest and the retries.
+LUMEN_HL7_EAGER_BATCH = env_int("LUMEN_HL7_EAGER_BATCH", 5, minimum=1)
+LUMEN_HL7_SWEEP_SECONDS = env_int("LUMEN_HL7_SWEEP_SECONDS", 10, minimum=1)
+CELERY_TASK_ROUTES = {**globals().get("CELERY_TASK_ROUTES", {}), "ris.hl7.tasks.*": {"queue": "hl7"}}
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),
+    "hl7-deliver-due": {"task": "ris.hl7.tasks.deliver_due_task", "schedule": float(LUMEN_HL7_SWEEP_SECONDS)},
+}

@@ -6,3 +6,12 @@ class Hl7Config(AppConfig):
 
     name = "ris.hl7"
     label = "hl7"
+    verbose_name = "HL7 interfaces"
+
+    def ready(self) -> None:
+        from ris import events
+        from ris.hl7 import receivers
+
+        events.order_status_changed.connect(receivers.on_order_status_changed, dispatch_uid="hl7-order-status")
+        events.appointment_changed.connect(receivers.on_appointment_changed, dispatch_uid="hl7-appointment")
+        events.report_status_changed.connect(receivers.on_report_status_changed, dispatch_uid="hl7-report")
