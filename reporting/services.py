@@ -189,13 +189,20 @@ def _late_text_as_addendum(report: Report, actor, sections: dict[str, str]) -> A
     return Addendum.objects.create(report=report, text=text, author=actor)
 
 
-@transaction.atomic
 def autosave_report(*, report: Report, actor, sections: dict, version: int) -> Report:
     """Save the editor's text if it was based on the current ``version``; the version then goes up by one.
 
     A stale save raises ``StaleReport`` and changes nothing in the report. If the report was signed meanwhile,
-    the late text (where it differs) is kept as a draft addendum of the author so no text is ever lost.
+    the late text (where it differs) is first committed as a draft addendum of the author, so no text is lost.
     """
+    report, stale, addendum = _autosave(report=report, actor=actor, sections=sections, version=version)
+    if stale:
+        raise StaleReport(stale, report=report, addendum=addendum)
+    return report
+
+
+@transaction.atomic
+def _autosave(*, report: Report, actor, sections: dict, version: int) -> tuple[Report, str, Addendum | None]:
     report = Report.objects.select_for_update().get(pk=report.pk)
     if not may_edit(report, actor):
         raise ValidationError("This report is claimed by another radiologist.")
@@ -205,18 +212,15 @@ def autosave_report(*, report: Report, actor, sections: dict, version: int) -> R
         message = "The report was signed before this text was saved."
         if addendum:
             message += " Your changes were kept as a draft addendum."
-        raise StaleReport(message, report=report, addendum=addendum)
+        return report, message, addendum
     if version != report.version:
-        raise StaleReport(
-            f"The report changed in another window (version {report.version}, yours {version}); reload it.",
-            report=report,
-        )
+        return report, f"The report changed in another window (version {report.version}, yours {version}).", None
     report.sections = {**report.sections, **cleaned}
     report.version += 1
     if report.author_id is None:
         report.author = actor
     report.save(update_fields=["sections", "version", "author", "updated_at"])
-    return report
+    return report, "", None
 
 
 # --- signing -----------------------------------------------------------------------------------------------------

@@ -330,7 +330,10 @@ LOGGING = {
 # --- Reporting and the referring physician portal ------------------------------------------------------------------
 # django-guardian: per-object grants (studies shared with a consulting physician, see pacs.models.StudyShare).
 INSTALLED_APPS.append("guardian")
-AUTHENTICATION_BACKENDS.append("guardian.backends.ObjectPermissionBackend")
+# Guardian's backend, subclassed so that study shares end exactly at their expiry (its check W001 looks for the
+# unsubclassed name).
+AUTHENTICATION_BACKENDS.append("reporting.backends.ExpiringObjectPermissionBackend")
+SILENCED_SYSTEM_CHECKS = ["guardian.W001"]
 ANONYMOUS_USER_NAME = None  # no guardian "AnonymousUser" row: anonymous requests see nothing anyway
 # Letterhead printed at the top of report PDFs (one line per "|").
 LUMEN_REPORT_LETTERHEAD = env_str("LUMEN_REPORT_LETTERHEAD", "Department of Radiology|Lumen RIS/PACS")
@@ -352,3 +355,4 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(LUMEN_CRITICAL_ESCALATE_EVERY_SECONDS),
     },
 }
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["ReportStatus"] = "reporting.choices.ReportStatus"
