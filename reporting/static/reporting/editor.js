@@ -78,7 +78,9 @@
       const match = before.match(/\.([A-Za-z0-9_]+)$/);
       if (match && macros[match[1]] !== undefined) {
         const start = before.length - match[0].length;
-        t.value = t.value.slice(0, start) + macros[match[1]] + t.value.slice(t.selectionStart);
+        const after = t.value.slice(t.selectionStart);
+        t.value = t.value.slice(0, start) + macros[match[1]] + " " + after;
+        t.selectionStart = t.selectionEnd = t.value.length - after.length;
       }
     }
     if (t.tagName === "TEXTAREA") changed();
