@@ -17,11 +17,14 @@ from reporting.models import CriticalResult, Report
 from ris.orders.choices import Priority
 
 
-def _rows(queryset, field: str, value: str, names: dict) -> list[dict]:
-    grouped = queryset.values(field).annotate(count=Count("pk"), average=Avg(value), longest=Max(value)).order_by(field)
+def _rows(queryset, field: str, value: str, names) -> list[dict]:
+    grouped = list(
+        queryset.values(field).annotate(count=Count("pk"), average=Avg(value), longest=Max(value)).order_by(field)
+    )
+    labels = names([row[field] for row in grouped]) if callable(names) else names
     return [
         {
-            "name": names.get(row[field], row[field] or "—"),
+            "name": labels.get(row[field], row[field] or "—"),
             "count": row["count"],
             "average_minutes": round((row["average"] or 0) / 60, 1),
             "longest_minutes": round((row["longest"] or 0) / 60, 1),
@@ -30,24 +33,24 @@ def _rows(queryset, field: str, value: str, names: dict) -> list[dict]:
     ]
 
 
+def _people(ids) -> dict:
+    return {u.pk: u.display_name for u in get_user_model().objects.filter(pk__in=[i for i in ids if i])}
+
+
 def figures(*, days: int = 30, now: dt.datetime | None = None) -> dict:
     """Per radiologist, modality and priority: count, average and longest turnaround and acknowledgement time."""
     since = (now or timezone.now()) - dt.timedelta(days=days)
     reports = Report.objects.filter(final_at__gte=since, turnaround_seconds__isnull=False)
     criticals = CriticalResult.objects.filter(created_at__gte=since, ack_seconds__isnull=False)
-    user_ids = set(reports.values_list("signer_id", flat=True).distinct()) | set(
-        criticals.values_list("radiologist_id", flat=True).distinct()
-    )
-    people = {u.pk: u.display_name for u in get_user_model().objects.filter(pk__in=user_ids)}
     priorities = dict(Priority.choices)
     return {
         "turnaround": {
-            "radiologist": _rows(reports, "signer_id", "turnaround_seconds", people),
+            "radiologist": _rows(reports, "signer_id", "turnaround_seconds", _people),
             "modality": _rows(reports, "modality_type", "turnaround_seconds", {}),
             "priority": _rows(reports, "priority", "turnaround_seconds", priorities),
         },
         "critical_ack": {
-            "radiologist": _rows(criticals, "radiologist_id", "ack_seconds", people),
+            "radiologist": _rows(criticals, "radiologist_id", "ack_seconds", _people),
             "modality": _rows(criticals, "report__modality_type", "ack_seconds", {}),
             "priority": _rows(criticals, "report__priority", "ack_seconds", priorities),
         },

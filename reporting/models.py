@@ -109,8 +109,12 @@ class Report(models.Model):
     class Meta:
         ordering = ["-id"]
         indexes = [
-            models.Index(fields=["status", "final_at"]),
-            models.Index(fields=["signer", "final_at"]),
+            models.Index(fields=["status", "-id"]),
+            # Covers the dashboard's grouped aggregates (index-only scans over a date range).
+            models.Index(
+                fields=["final_at", "signer", "modality_type", "priority", "turnaround_seconds"],
+                name="report_dashboard_idx",
+            ),
         ]
 
     def __str__(self) -> str:

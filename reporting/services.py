@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from pacs import storage
-from pacs.models import Study, StudyShare
+from pacs.models import Instance, Study, StudyShare
 from reporting.choices import (
     DEFAULT_SECTIONS,
     EDITABLE,
@@ -221,6 +221,30 @@ def _autosave(*, report: Report, actor, sections: dict, version: int) -> tuple[R
         report.author = actor
     report.save(update_fields=["sections", "version", "author", "updated_at"])
     return report, "", None
+
+
+MAX_KEY_IMAGES = 6
+
+
+@transaction.atomic
+def mark_key_images(*, report: Report, actor, sop_instance_uids: list[str]) -> Report:
+    """Choose the key images printed with the report (instances of this order's studies, at most six)."""
+    report = Report.objects.select_for_update().get(pk=report.pk)
+    if report.claimed_by_id != actor.pk or report.status not in EDITABLE:
+        raise ValidationError("Key images are marked by the reading radiologist before signing.")
+    wanted = list(dict.fromkeys(sop_instance_uids))
+    if len(wanted) > MAX_KEY_IMAGES:
+        raise ValidationError({"key_images": f"Mark at most {MAX_KEY_IMAGES} key images."})
+    found = set(
+        Instance.objects.filter(series__study__order_id=report.order_id, sop_instance_uid__in=wanted).values_list(
+            "sop_instance_uid", flat=True
+        )
+    )
+    if missing := [uid for uid in wanted if uid not in found]:
+        raise ValidationError({"key_images": f"Not images of this exam: {', '.join(missing)}."})
+    report.key_images = wanted
+    report.save(update_fields=["key_images", "updated_at"])
+    return report
 
 
 # --- signing -----------------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/autosave/", views.autosave, name="autosave"),
     path("<int:pk>/sign/", views.sign, name="sign"),
     path("<int:pk>/release/", views.release, name="release"),
+    path("<int:pk>/key-images/", views.key_images, name="key_images"),
     path("<int:pk>/addendum/", views.addendum, name="addendum"),
     path("<int:pk>/amend/", views.amend, name="amend"),
     path("<int:pk>/versions/<int:number>/", views.version_detail, name="version"),

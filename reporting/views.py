@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from common.forms import add_service_errors
 from common.paging import page_of
 from pacs import storage
-from pacs.models import Study
+from pacs.models import Instance, Study
 from reporting import dashboard, services
 from reporting.choices import EDITABLE, RELEASED
 from reporting.filtersets import WorklistFilterSet
@@ -120,6 +120,9 @@ def _context(request, report: Report, **extra) -> dict:
         "priors": priors,
         "studies": [(s, _viewer_url(s.study_instance_uid), s.order_id == order.pk) for s in studies],
         "critical": getattr(report, "critical_result", None),
+        "instances": Instance.objects.filter(series__study__order_id=order.pk)
+        .select_related("series__study")
+        .order_by("series__series_number", "instance_number")[:60],
         "is_radiologist": request.user.has_role(Role.RADIOLOGIST),
         "is_transcriptionist": request.user.has_role(Role.TRANSCRIPTIONIST),
     }
@@ -204,6 +207,19 @@ def sign(request, pk: int):
     report.sections = {**report.sections, **sections}  # show what was typed, not what was saved
     context = _context(request, report, sign_form=form)
     return render(request, "reporting/report.html", context, status=400)
+
+
+@require_POST
+@roles_required(Role.RADIOLOGIST)
+def key_images(request, pk: int):
+    report = visible_report(request, pk)
+    try:
+        services.mark_key_images(report=report, actor=request.user, sop_instance_uids=request.POST.getlist("key"))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{len(request.POST.getlist('key'))} key image(s) marked.")
+    return redirect(report)
 
 
 @require_POST
