@@ -93,8 +93,8 @@ def report_pdf(request, pk: int):
 @require_POST
 @roles_required(Role.REFERRING_PHYSICIAN, Role.DEPARTMENT_LEAD, Role.RADIOLOGIST, Role.ADMIN)
 def acknowledge(request, pk: int):
-    """Acknowledge a critical result sent to you (or escalated to you)."""
-    critical = CriticalResult.objects.for_user(request.user).filter(pk=pk).select_related("report__order").first()
+    """Acknowledge a critical result sent to you (or escalated to you); anyone else's answers 404."""
+    critical = CriticalResult.objects.waiting_for(request.user).filter(pk=pk).select_related("report__order").first()
     if critical is None:
         raise Http404("No such critical result.")
     try:

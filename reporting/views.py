@@ -373,7 +373,8 @@ def critical_list(request):
         rows = rows.unacknowledged()
     page = page_of(rows, request)
     record_search(request, "reporting.criticalresult", page.rows)
-    return render(request, "reporting/critical_list.html", {"page": page})
+    waiting = set(CriticalResult.objects.unacknowledged().waiting_for(request.user).values_list("pk", flat=True))
+    return render(request, "reporting/critical_list.html", {"page": page, "waiting": waiting})
 
 
 @require_POST

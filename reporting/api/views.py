@@ -78,7 +78,7 @@ class CriticalResultViewSet(
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
         critical = self.get_object()
-        if critical is None:
-            raise Http404
+        if not CriticalResult.objects.waiting_for(request.user).filter(pk=critical.pk).exists():
+            raise Http404("Only the physician it was sent or escalated to acknowledges a critical result.")
         critical = services.acknowledge_critical_result(critical=critical, actor=request.user)
         return Response(CriticalResultSerializer(critical).data)

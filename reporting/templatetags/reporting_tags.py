@@ -3,6 +3,7 @@
 from django import template
 
 from reporting.models import CriticalResult
+from ris.accounts.choices import Role
 
 register = template.Library()
 
@@ -14,4 +15,4 @@ def critical_banner(context):
     if user is None or not user.is_authenticated:
         return {"count": 0}
     count = CriticalResult.objects.unacknowledged().waiting_for(user).count()
-    return {"count": count}
+    return {"count": count, "portal": user.has_role(Role.REFERRING_PHYSICIAN)}

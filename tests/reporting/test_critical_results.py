@@ -134,3 +134,13 @@ def test_the_beat_schedule_runs_the_escalation(settings):
         "reporting.tasks.escalate_critical_results_task"
     )
     assert timezone.now()
+
+
+def test_a_radiologist_cannot_acknowledge_on_the_referrers_behalf(client, critical, radiologist, lead):
+    login(client, radiologist)
+    assert client.post(f"/portal/critical/{critical.pk}/acknowledge/").status_code == 404
+    login(client, lead)
+    page = client.get("/reports/critical/?open=1").content.decode()
+    assert "Tension pneumothorax" in page
+    assert "Acknowledge</button>" not in page  # not escalated to the lead yet
+    assert CriticalResult.objects.get(pk=critical.pk).acknowledged_at is None

@@ -60,3 +60,21 @@ def test_the_api_lists_critical_results_and_acknowledges_them(api, claimed, radi
     reports = api.get("/api/v1/reports/").json()["results"]
     assert [r["id"] for r in reports] == [claimed.pk]
     assert AccessLog.objects.filter(user=referring_doctor, channel="api", object_type="reporting.report").exists()
+
+
+def test_the_api_refuses_an_acknowledgement_by_someone_it_was_not_sent_to(api, claimed, radiologist):
+    from reporting import services
+    from reporting.models import CriticalResult
+
+    services.sign_report(
+        report=claimed,
+        actor=radiologist,
+        password=PASSWORD,
+        sections={"impression": "Bleed."},
+        critical=True,
+        critical_finding="Bleed",
+    )
+    api.force_authenticate(radiologist)
+    critical = CriticalResult.objects.get()
+    assert api.post(f"/api/v1/critical-results/{critical.pk}/acknowledge/").status_code == 404
+    assert CriticalResult.objects.get().acknowledged_at is None
