@@ -1,30 +1,37 @@
-"""django-guardian's object permission backend, with study shares that end exactly at their expiry."""
+"""Study shares that end exactly at their expiry, in front of django-guardian's object permission backend."""
 
 from __future__ import annotations
 
-from guardian.backends import ObjectPermissionBackend
+from django.contrib.auth.backends import BaseBackend
+from django.core.exceptions import PermissionDenied
 
 from pacs.models import Study, StudyShare
 
 
-class ExpiringObjectPermissionBackend(ObjectPermissionBackend):
-    """Guardian joins its permission rows from ``Permission``, which would count an expired ``StudyShare``; for
-    studies the check reads the unexpired shares instead. Every other model is guardian's as usual."""
+class StudyShareBackend(BaseBackend):
+    """Answers object permissions on studies from unexpired ``StudyShare`` rows, and for studies alone.
+
+    guardian's backend (listed after this one) joins its permission rows from ``Permission`` and would still count
+    a share past its ``expires_at``; so for a ``Study`` this backend decides: granted while a share is active,
+    otherwise ``PermissionDenied``, which stops Django from asking the backends after it. Every other model is
+    left to guardian as usual.
+    """
 
     def has_perm(self, user_obj, perm: str, obj=None) -> bool:
-        if isinstance(obj, Study):
-            if not getattr(user_obj, "is_active", False) or user_obj.is_anonymous:
-                return False
-            app_label, _, codename = perm.rpartition(".")
-            if app_label and app_label != "pacs":
-                return False
-            return StudyShare.objects.filter(user=user_obj, content_object=obj, permission__codename=codename).exists()
-        return super().has_perm(user_obj, perm, obj)
+        if not isinstance(obj, Study):
+            return False
+        app_label, _, codename = perm.rpartition(".")
+        if (
+            getattr(user_obj, "is_active", False)
+            and not user_obj.is_anonymous
+            and app_label in ("", "pacs")
+            and StudyShare.objects.filter(user=user_obj, content_object=obj, permission__codename=codename).exists()
+        ):
+            return True
+        raise PermissionDenied
 
-    def get_all_permissions(self, user_obj, obj=None):
-        if isinstance(obj, Study):
-            if not getattr(user_obj, "is_active", False) or user_obj.is_anonymous:
-                return set()
-            shares = StudyShare.objects.filter(user=user_obj, content_object=obj)
-            return set(shares.values_list("permission__codename", flat=True))
-        return super().get_all_permissions(user_obj, obj)
+    def get_all_permissions(self, user_obj, obj=None) -> set[str]:
+        if not isinstance(obj, Study) or not getattr(user_obj, "is_active", False) or user_obj.is_anonymous:
+            return set()
+        shares = StudyShare.objects.filter(user=user_obj, content_object=obj)
+        return {f"pacs.{codename}" for codename in shares.values_list("permission__codename", flat=True)}

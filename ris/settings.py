@@ -330,10 +330,8 @@ LOGGING = {
 # --- Reporting and the referring physician portal ------------------------------------------------------------------
 # django-guardian: per-object grants (studies shared with a consulting physician, see pacs.models.StudyShare).
 INSTALLED_APPS.append("guardian")
-# Guardian's backend, subclassed so that study shares end exactly at their expiry (its check W001 looks for the
-# unsubclassed name).
-AUTHENTICATION_BACKENDS.append("reporting.backends.ExpiringObjectPermissionBackend")
-SILENCED_SYSTEM_CHECKS = ["guardian.W001"]
+# Study shares are decided by reporting's backend (exact expiry); guardian's answers for every other model.
+AUTHENTICATION_BACKENDS += ["reporting.backends.StudyShareBackend", "guardian.backends.ObjectPermissionBackend"]
 ANONYMOUS_USER_NAME = None  # no guardian "AnonymousUser" row: anonymous requests see nothing anyway
 # Letterhead printed at the top of report PDFs (one line per "|").
 LUMEN_REPORT_LETTERHEAD = env_str("LUMEN_REPORT_LETTERHEAD", "Department of Radiology|Lumen RIS/PACS")
@@ -349,10 +347,10 @@ LUMEN_CRITICAL_ESCALATE_EVERY_SECONDS = env_int("LUMEN_CRITICAL_ESCALATE_EVERY_S
 LUMEN_PEER_REVIEW_PERCENT = env_int("LUMEN_PEER_REVIEW_PERCENT", 5, minimum=0, maximum=100)
 # Longest time a study may be shared with a consulting physician.
 LUMEN_SHARE_MAX_DAYS = env_int("LUMEN_SHARE_MAX_DAYS", 30, minimum=1)
-CELERY_BEAT_SCHEDULE = {
-    "escalate-critical-results": {
-        "task": "reporting.tasks.escalate_critical_results_task",
-        "schedule": float(LUMEN_CRITICAL_ESCALATE_EVERY_SECONDS),
-    },
+# Other apps may add their periodic jobs to the same schedule.
+CELERY_BEAT_SCHEDULE = globals().get("CELERY_BEAT_SCHEDULE", {})
+CELERY_BEAT_SCHEDULE["escalate-critical-results"] = {
+    "task": "reporting.tasks.escalate_critical_results_task",
+    "schedule": float(LUMEN_CRITICAL_ESCALATE_EVERY_SECONDS),
 }
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["ReportStatus"] = "reporting.choices.ReportStatus"

@@ -80,3 +80,14 @@ def test_speech_to_text_is_pluggable_and_off_by_default():
     assert isinstance(transcriber, NotAvailable)
     assert transcriber.available is False
     assert transcriber.transcribe(None, "audio/webm") is None
+
+
+def test_a_bad_transcriber_setting_fails_the_system_check(settings):
+    from reporting.apps import check_transcriber
+
+    assert check_transcriber() == []
+    settings.LUMEN_TRANSCRIBER = "reporting.nowhere.Engine"
+    [error] = check_transcriber()
+    assert error.id == "reporting.E001"
+    settings.LUMEN_TRANSCRIBER = "reporting.models.Report"
+    assert [e.id for e in check_transcriber()] == ["reporting.E002"]
