@@ -74,3 +74,20 @@ def test_a_report_goes_from_worklist_to_the_referrers_acknowledgement(
     house.goto(f"{live_server.url}/")
     assert house.locator(".critical-banner").count() == 0
     house.context.close()
+
+
+def test_reporting_pages_fit_a_390px_wide_phone(phone, live_server, radiologist, waiting_exam, tmp_path):
+    from reporting import services
+
+    report = services.claim_report(order=waiting_exam, actor=radiologist)
+    sign_in(phone, live_server, "rita", PASSWORD)
+    too_wide = {}
+    for path in ["/reports/", f"/reports/{report.pk}/", "/reports/transcription/", "/reports/critical/"]:
+        phone.goto(f"{live_server.url}{path}")
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        if width > 390:
+            too_wide[path] = width
+    phone.goto(f"{live_server.url}/reports/{report.pk}/")
+    phone.screenshot(path=str(tmp_path / "editor-phone.png"), full_page=True)
+    assert too_wide == {}
+    assert phone.get_by_role("button", name="Sign report").is_visible()

@@ -144,3 +144,22 @@ def test_a_radiologist_cannot_acknowledge_on_the_referrers_behalf(client, critic
     assert "Tension pneumothorax" in page
     assert "Acknowledge</button>" not in page  # not escalated to the lead yet
     assert CriticalResult.objects.get(pk=critical.pk).acknowledged_at is None
+
+
+def test_the_loop_is_reportable_as_csv(client, critical, lead):
+    with time_machine.travel(START + dt.timedelta(minutes=61), tick=False):
+        services.escalate_critical_results()
+    login(client, lead)
+    response = client.get("/reports/critical/?format=csv")
+    lines = response.content.decode().splitlines()
+    assert lines[0].startswith("critical_id,accession,severity,flagged_at,radiologist,told,channel,kind")
+    assert [line.split(",")[5:8] for line in lines[1:]] == [
+        ["Drhouse Test", "portal", "initial"],
+        ["Drhouse Test", "email", "initial"],
+        ["Leah Test", "portal", "escalation"],
+        ["Rita Test", "portal", "escalation"],
+    ]
+    assert "MÜLLER" not in response.content.decode()
+    from ris.audit.models import AccessLog
+
+    assert AccessLog.objects.filter(user=lead, action="export", object_type="reporting.criticalresult").exists()
