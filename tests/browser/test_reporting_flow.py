@@ -91,3 +91,33 @@ def test_reporting_pages_fit_a_390px_wide_phone(phone, live_server, radiologist,
     phone.screenshot(path=str(tmp_path / "editor-phone.png"), full_page=True)
     assert too_wide == {}
     assert phone.get_by_role("button", name="Sign report").is_visible()
+
+
+def test_dictation_is_recorded_in_the_browser_and_attached(
+    playwright, live_server, radiologist, waiting_exam, storage_root
+):
+    """Chromium's fake microphone feeds MediaRecorder; the recording reaches the report as webm audio."""
+    from reporting import services
+    from reporting.models import Dictation
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    report = services.claim_report(order=waiting_exam, actor=radiologist)
+    args = [*CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
+    try:
+        context = browser.new_context(permissions=["microphone"])
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        sign_in(page, live_server, "rita", PASSWORD)
+        page.goto(f"{live_server.url}/reports/{report.pk}/")
+        page.get_by_role("button", name="Record").click()
+        page.wait_for_function("document.getElementById('dictate-status').textContent === 'Recording…'")
+        page.wait_for_timeout(1500)
+        page.get_by_role("button", name="Stop and attach").click()
+        page.wait_for_function("document.getElementById('dictate-status').textContent.startsWith('Dictation attached')")
+    finally:
+        browser.close()
+    dictation = Dictation.objects.get(report=report)
+    assert dictation.content_type == "audio/webm"
+    assert dictation.size_bytes > 1000
+    assert (storage_root / dictation.path).read_bytes()[:4] == b"\x1a\x45\xdf\xa3"
