@@ -144,3 +144,15 @@ def share(request, pk: int):
         if name != "__all__":
             messages.error(request, f"{form.fields[name].label}: {' '.join(errors)}")
     return redirect("portal:order", order.pk)
+
+
+@require_POST
+@roles_required(*PORTAL)
+def revoke(request, pk: int):
+    """End a share now (only the physician who made it can)."""
+    share = StudyShare.objects.filter(pk=pk, shared_by=request.user).select_related("content_object").first()
+    if share is None:
+        raise Http404("No such share.")
+    services.revoke_share(share=share, actor=request.user)
+    messages.success(request, f"{share.user.display_name} no longer sees this study.")
+    return redirect("portal:order", share.content_object.order_id)

@@ -690,4 +690,7 @@ def share_study(*, study: Study, actor, with_user, expires_at: dt.datetime, reas
 
 @transaction.atomic
 def revoke_share(*, share: StudyShare, actor) -> None:
-    StudyShare.all_shares.filter(pk=share.pk).update(expires_at=timezone.now())
+    """End a share now; the row stays (with its new end time) as the record that it existed."""
+    share = StudyShare.all_shares.select_for_update().get(pk=share.pk)
+    share.expires_at = min(share.expires_at, timezone.now())
+    share.save(update_fields=["expires_at"])

@@ -116,3 +116,17 @@ def test_only_the_referrer_may_share_and_not_beyond_the_limit(
         services.share_study(
             study=study, actor=referring_doctor, with_user=front_desk, expires_at=timezone.now() + dt.timedelta(1)
         )
+
+
+def test_the_referrer_ends_a_share_early(client, signed, study, referring_doctor, other_doctor, front_desk):
+    consent(signed.order.patient, front_desk)
+    share = services.share_study(
+        study=study, actor=referring_doctor, with_user=other_doctor, expires_at=timezone.now() + dt.timedelta(1)
+    )
+    login(client, other_doctor)
+    assert client.post(f"/portal/shares/{share.pk}/revoke/").status_code == 404  # not theirs to end
+    assert list(Order.objects.for_user(other_doctor)) == [signed.order]
+    login(client, referring_doctor)
+    assert client.post(f"/portal/shares/{share.pk}/revoke/").status_code == 302
+    assert list(Order.objects.for_user(other_doctor)) == []
+    assert StudyShare.all_shares.get().expires_at <= timezone.now()
