@@ -485,7 +485,11 @@ def attach_dictation(*, report: Report, actor, upload) -> Dictation:
     except Exception:
         target.unlink(missing_ok=True)
         raise
-    text = get_transcriber().transcribe(target, content_type)
+    try:
+        text = get_transcriber().transcribe(target, content_type)
+    except Exception:  # a recogniser failing must not lose the recording: it is typed by hand instead
+        log.exception("speech-to-text failed for dictation %s", dictation.pk)
+        text = None
     if text:
         Dictation.objects.filter(pk=dictation.pk).update(machine_transcript=text)
         dictation.machine_transcript = text
