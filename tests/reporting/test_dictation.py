@@ -91,3 +91,19 @@ def test_a_bad_transcriber_setting_fails_the_system_check(settings):
     assert error.id == "reporting.E001"
     settings.LUMEN_TRANSCRIBER = "reporting.models.Report"
     assert [e.id for e in check_transcriber()] == ["reporting.E002"]
+
+
+class SizeReportingTranscriber:
+    """A test double for the plug-in point (not a recogniser): answers with the file's size."""
+
+    available = True
+
+    def transcribe(self, path, content_type):
+        return f"{content_type}, {path.stat().st_size} bytes"
+
+
+def test_a_configured_transcriber_fills_the_machine_transcript(client, claimed, radiologist, storage_root, settings):
+    settings.LUMEN_TRANSCRIBER = "tests.reporting.test_dictation.SizeReportingTranscriber"
+    login(client, radiologist)
+    assert upload(client, claimed).json()["machine_transcript"] == "audio/webm, 64 bytes"
+    assert Dictation.objects.get().machine_transcript == "audio/webm, 64 bytes"
