@@ -7,10 +7,14 @@ its full header as DICOM JSON (PS3.18 F.2, bulk data left out) so metadata reque
 from __future__ import annotations
 
 from auditlog.registry import auditlog
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
+from guardian.managers import UserObjectPermissionManager
+from guardian.models import UserObjectPermissionBase
 
 from pacs.choices import MatchState, NodeService
 from ris.equipment.models import validate_ae_title
@@ -18,13 +22,14 @@ from ris.equipment.models import validate_ae_title
 
 class StudyQuerySet(models.QuerySet):
     def for_user(self, user) -> StudyQuerySet:
-        """Department staff see every study; a referring physician the studies of orders they referred."""
+        """Department staff see every study; a referring physician the studies of orders they referred and the
+        studies shared with them (an unexpired ``StudyShare``)."""
         if not user.is_authenticated:
             return self.none()
         if user.is_department_staff:
             return self
         if user.has_role("referring_physician"):
-            return self.filter(order__referring_physician=user)
+            return self.filter(models.Q(order__referring_physician=user) | models.Q(pk__in=shared_study_ids(user)))
         return self.none()
 
     def awaiting_reconciliation(self) -> StudyQuerySet:
@@ -158,5 +163,48 @@ class DicomNode(models.Model):
         return self.active and service in self.services
 
 
+class ActiveShareManager(UserObjectPermissionManager):
+    """Only shares that have not expired: django-guardian's checks read through this manager, so a share ends
+    exactly at ``expires_at`` without a clean-up job."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(expires_at__gt=timezone.now())
+
+
+class StudyShare(UserObjectPermissionBase):
+    """A time-limited grant of ``pacs.view_study`` on one study to one user (a consulting physician).
+
+    django-guardian's direct per-object permission model for ``Study`` (faster than its generic one), with
+    an expiry, who shared it and why. Create shares through ``reporting.services.share_study``, which checks the
+    patient's sharing consent.
+    """
+
+    content_object = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="shares")
+    expires_at = models.DateTimeField(db_index=True)
+    shared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ActiveShareManager()
+    all_shares = models.Manager()
+
+    class Meta(UserObjectPermissionBase.Meta):
+        verbose_name = "study share"
+        base_manager_name = "all_shares"
+
+    def __str__(self) -> str:
+        return f"study {self.content_object_id} -> user {self.user_id} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def active(self) -> bool:
+        return self.expires_at > timezone.now()
+
+
+def shared_study_ids(user) -> models.QuerySet:
+    """Ids of the studies shared with ``user`` right now (a subquery)."""
+    return StudyShare.objects.filter(user=user, permission__codename="view_study").values("content_object_id")
+
+
 auditlog.register(Study, exclude_fields=["updated_at", "number_of_series", "number_of_instances", "size_bytes"])
 auditlog.register(DicomNode)
+auditlog.register(StudyShare)

@@ -371,3 +371,30 @@ CELERY_BEAT_SCHEDULE = {
     **globals().get("CELERY_BEAT_SCHEDULE", {}),
     "hl7-deliver-due": {"task": "ris.hl7.tasks.deliver_due_task", "schedule": float(LUMEN_HL7_SWEEP_SECONDS)},
 }
+# --- Reporting and the referring physician portal ------------------------------------------------------------------
+# django-guardian: per-object grants (studies shared with a consulting physician, see pacs.models.StudyShare).
+INSTALLED_APPS.append("guardian")
+# Study shares are decided by reporting's backend (exact expiry); guardian's answers for every other model.
+AUTHENTICATION_BACKENDS += ["reporting.backends.StudyShareBackend", "guardian.backends.ObjectPermissionBackend"]
+ANONYMOUS_USER_NAME = None  # no guardian "AnonymousUser" row: anonymous requests see nothing anyway
+# Letterhead printed at the top of report PDFs (one line per "|").
+LUMEN_REPORT_LETTERHEAD = env_str("LUMEN_REPORT_LETTERHEAD", "Department of Radiology|Lumen RIS/PACS")
+# Dictation audio: largest upload accepted, and the speech-to-text engine (dotted path to a Transcriber class).
+LUMEN_DICTATION_MAX_BYTES = env_int("LUMEN_DICTATION_MAX_BYTES", 25 * 1024**2, minimum=1024)
+LUMEN_TRANSCRIBER = env_str("LUMEN_TRANSCRIBER", "reporting.transcription.NotAvailable")
+# Critical results: minutes the referring physician has to acknowledge before escalation, and who is told then
+# (usernames; empty: every active department lead).
+LUMEN_CRITICAL_ACK_MINUTES = env_int("LUMEN_CRITICAL_ACK_MINUTES", 60, minimum=1)
+LUMEN_CRITICAL_SECOND_CONTACTS = env_list("LUMEN_CRITICAL_SECOND_CONTACTS", [])
+LUMEN_CRITICAL_ESCALATE_EVERY_SECONDS = env_int("LUMEN_CRITICAL_ESCALATE_EVERY_SECONDS", 300, minimum=10)
+# Peer review: share of final reports offered to a second radiologist, in percent (0 turns it off).
+LUMEN_PEER_REVIEW_PERCENT = env_int("LUMEN_PEER_REVIEW_PERCENT", 5, minimum=0, maximum=100)
+# Longest time a study may be shared with a consulting physician.
+LUMEN_SHARE_MAX_DAYS = env_int("LUMEN_SHARE_MAX_DAYS", 30, minimum=1)
+# Other apps may add their periodic jobs to the same schedule.
+CELERY_BEAT_SCHEDULE = globals().get("CELERY_BEAT_SCHEDULE", {})
+CELERY_BEAT_SCHEDULE["escalate-critical-results"] = {
+    "task": "reporting.tasks.escalate_critical_results_task",
+    "schedule": float(LUMEN_CRITICAL_ESCALATE_EVERY_SECONDS),
+}
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["ReportStatus"] = "reporting.choices.ReportStatus"

@@ -21,6 +21,8 @@ def test_seed_demo_loads_one_user_per_role_and_can_run_twice(db, settings, capsy
         "drhouse": ["referring_physician"],
         "drwho": ["referring_physician"],
         "admin": ["admin"],
+        "typist": ["transcriptionist"],  # added by reporting/demo.py
+        "lead": ["department_lead"],  # added by reporting/demo.py
     }
     assert Patient.objects.count() == 6
     assert Order.objects.filter(referring_physician__username__in=["drhouse", "drwho"]).count() == Order.objects.count()

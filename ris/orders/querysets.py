@@ -37,11 +37,19 @@ class OrderQuerySet(models.QuerySet):
         return self.alias(priority_rank=rank).order_by("priority_rank", "created_at")
 
     def for_user(self, user) -> OrderQuerySet:
-        """Department staff see every order; a referring physician sees the orders they referred."""
+        """Department staff see every order; a referring physician sees the orders they referred and the orders
+        of studies shared with them (django-guardian grants, until they expire)."""
         if not user.is_authenticated:
             return self.none()
         if user.is_department_staff:
             return self
         if user.has_role(Role.REFERRING_PHYSICIAN):
-            return self.filter(referring_physician=user)
+            return self.filter(models.Q(referring_physician=user) | models.Q(pk__in=shared_order_ids(user)))
         return self.none()
+
+
+def shared_order_ids(user) -> models.QuerySet:
+    """Ids of the orders whose studies are shared with ``user`` right now (a subquery)."""
+    from pacs.models import Study, shared_study_ids  # pacs imports orders: import at call time
+
+    return Study.objects.filter(pk__in=shared_study_ids(user), order__isnull=False).values("order_id")

@@ -68,12 +68,13 @@ class PatientQuerySet(models.QuerySet):
         return qs
 
     def for_user(self, user) -> PatientQuerySet:
-        """Department staff see every patient; a referring physician only patients of orders they referred."""
+        """Department staff see every patient; a referring physician only patients of orders they referred or
+        whose studies are shared with them."""
         if not user.is_authenticated:
             return self.none()
         if user.is_department_staff:
             return self
         if user.has_role(Role.REFERRING_PHYSICIAN):
-            referred = apps.get_model("orders", "Order").objects.filter(referring_physician=user)
+            referred = apps.get_model("orders", "Order").objects.for_user(user)
             return self.filter(pk__in=referred.values("patient_id"))
         return self.none()
