@@ -28,6 +28,9 @@ class SpaceListField(forms.CharField):
     def prepare_value(self, value):
         return " ".join(str(v) for v in value) if isinstance(value, list) else value
 
+    def has_changed(self, initial, data):
+        return self.prepare_value(initial or []) != " ".join((data or "").replace(",", " ").split())
+
 
 class PointerListField(SpaceListField):
     def to_python(self, value):

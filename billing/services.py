@@ -50,6 +50,7 @@ from billing.validation import (
     modifier_errors,
     npi_errors,
 )
+from ris.accounts.models import ProviderProfile
 from ris.audit.choices import Action
 from ris.audit.services import record_access
 from ris.numbering.models import next_value
@@ -310,7 +311,9 @@ def update_charge(*, charge: Charge, actor, lines: list[dict] | None = None, **f
     for name, value in fields.items():
         setattr(charge, name, value)
     if "rendering_npi" in fields:
-        charge.rendering_provider = None
+        # The radiologist with that NPI, when Lumen knows them (their name goes on the claim).
+        profile = ProviderProfile.objects.select_related("user").filter(npi=fields["rendering_npi"]).first()
+        charge.rendering_provider = profile.user if profile is not None and fields["rendering_npi"] else None
     charge.save(
         update_fields=[
             *(f for f in fields),

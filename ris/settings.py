@@ -373,3 +373,10 @@ if LUMEN_BILLING_CONTRAST_CODE and not re.fullmatch(r"[A-V]\d{4}|\d{5}", LUMEN_B
 LUMEN_BILLING_X12_USAGE = env_str("LUMEN_BILLING_X12_USAGE", "T")
 if LUMEN_BILLING_X12_USAGE not in ("T", "P"):
     raise ImproperlyConfigured("LUMEN_BILLING_X12_USAGE must be T or P")
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "ChargeStatus": "billing.choices.ChargeStatus",
+        "ClaimStatus": "billing.choices.ClaimStatus",
+        "ClaimFormat": "billing.choices.ClaimFormat",
+    }
+)

@@ -92,3 +92,27 @@ def pyx12_errors(text: str) -> list[str]:
     if not ok or any(s.startswith(("IK5*R", "IK5*E", "AK9*R", "AK9*P")) for s in segments):
         errors.append("rejected")
     return errors
+
+
+@pytest.fixture
+def code_and_release(radiologist, billing_clerk):
+    """Give a captured charge its radiologist and release it."""
+    from billing import services
+    from billing.models import Charge
+
+    def run(order, **fields):
+        charge = Charge.objects.get(order=order)
+        fields.setdefault("rendering_npi", radiologist.provider_profile.npi)
+        charge = services.update_charge(charge=charge, actor=billing_clerk, **fields)
+        return services.release_charge(charge=charge, actor=billing_clerk)
+
+    return run
+
+
+@pytest.fixture
+def ready_claim(completed_order, code_and_release, billing_clerk):
+    from billing import services
+
+    code_and_release(completed_order)
+    [claim] = services.build_claims(actor=billing_clerk)
+    return services.change_claim_status(claim=claim, to="ready", actor=billing_clerk)
