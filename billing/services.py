@@ -209,7 +209,7 @@ def capture_professional(*, order_id: int, signer_id: int | None, actor=None) ->
         component = Component.PROFESSIONAL
     else:
         component = Component.GLOBAL
-    charge = Charge.objects.select_for_update().filter(order_id=order_id, component=component).first()
+    charge = Charge.objects.select_for_update(of=("self",)).filter(order_id=order_id, component=component).first()
     if charge is None or charge.status not in EDITABLE_CHARGE_STATUSES or charge.rendering_npi:
         return charge
     charge.rendering_provider = signer
@@ -238,7 +238,7 @@ def _check_transition(obj, to: str, table: dict[str, frozenset[str]], labels) ->
 
 
 def _lock_charge(charge: Charge) -> Charge:
-    return Charge.objects.select_for_update().select_related("order", "payer").get(pk=charge.pk)
+    return Charge.objects.select_for_update(of=("self",)).select_related("order", "payer").get(pk=charge.pk)
 
 
 def live_claim(charge: Charge) -> Claim | None:
@@ -461,7 +461,7 @@ def _event(claim: Claim, *, actor, from_status: str = "", to_status: str = "", n
 @transaction.atomic
 def build_claims(*, actor, charges=None) -> list[Claim]:
     """Group released charges on no live claim into draft claims: one per patient, payer, coverage and date."""
-    queryset = (charges if charges is not None else Charge.objects.all()).claimable().select_for_update()
+    queryset = (charges if charges is not None else Charge.objects.all()).claimable().select_for_update(of=("self",))
     groups: dict[tuple, list[Charge]] = defaultdict(list)
     for charge in queryset.order_by("id"):
         if charge.payer_id is None:
@@ -485,7 +485,7 @@ def build_claims(*, actor, charges=None) -> list[Claim]:
 
 
 def _lock_claim(claim: Claim) -> Claim:
-    return Claim.objects.select_for_update().select_related("patient", "payer", "coverage").get(pk=claim.pk)
+    return Claim.objects.select_for_update(of=("self",)).select_related("patient", "payer", "coverage").get(pk=claim.pk)
 
 
 def current_problems(claim: Claim) -> list[str]:
@@ -633,7 +633,7 @@ def export_claims(*, actor, format: str, claims=None, request=None, channel: str
     if format not in ClaimFormat.values:
         raise ValidationError({"format": f"“{format}” is not an export format; use x12 or csv."})
     queryset = (claims if claims is not None else Claim.objects.all()).ready()
-    ids = list(queryset.select_for_update().order_by("id").values_list("id", flat=True))
+    ids = list(queryset.select_for_update(of=("self",)).order_by("id").values_list("id", flat=True))
     if not ids:
         raise NothingToExport("No claims are ready to export.")
     errors: dict[str, list[str]] = {}
