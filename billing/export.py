@@ -16,10 +16,15 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Prefetch
 
 from billing.choices import ClaimFormat, Frequency
 from billing.models import Claim, ExportBatch
+from ris.orders.models import Order
 from ris.patients.choices import SubscriberRelationship
+
+User = get_user_model()
 
 CLAIMS_PER_TRANSACTION = 5000  # the guide's limit on CLM segments in one ST/SE
 CHUNK = 500
@@ -73,7 +78,11 @@ def claims_of(batch: ExportBatch) -> Iterator[Claim]:
         yield from (
             Claim.objects.filter(pk__in=ids[start : start + CHUNK])
             .select_related("patient", "payer", "coverage", "original")
-            .prefetch_related("charges__lines", "charges__order__procedure", "charges__rendering_provider")
+            .prefetch_related(
+                "charges__lines",
+                Prefetch("charges__order", Order.objects.only("accession_number")),
+                Prefetch("charges__rendering_provider", User.objects.only("first_name", "last_name")),
+            )
             .order_by("id")
         )
 

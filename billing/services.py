@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from billing.choices import (
@@ -150,18 +151,17 @@ def _new_charge(order: Order, component: str, *, actor, day: dt.date, rendering=
         referring_name=referrer.get_full_name() if referrer is not None else "",
         captured_by=actor,
     )
+    lines = _build_lines(order, component, codes)
+    _price(charge, lines)
+    charge.problems = charge_problems(charge, lines)
     try:
         with transaction.atomic():  # a savepoint: a duplicate leaves the caller's transaction usable
             charge.save()
     except IntegrityError:
         return None
-    lines = _build_lines(order, component, codes)
     for line in lines:
         line.charge = charge
-    _price(charge, lines)
     ChargeLine.objects.bulk_create(lines)
-    charge.problems = charge_problems(charge, lines)
-    charge.save(update_fields=["problems"])
     return charge
 
 
@@ -643,7 +643,7 @@ def export_claims(*, actor, format: str, claims=None, request=None, channel: str
         chunk = (
             Claim.objects.filter(pk__in=ids[start : start + CHUNK])
             .select_related("patient", "payer", "coverage")
-            .prefetch_related("charges__lines", "charges__order", "charges__payer")
+            .prefetch_related("charges__lines", Prefetch("charges__order", Order.objects.only("accession_number")))
         )
         for claim in chunk:
             problems = claim_problems(claim, list(claim.charges.all()))
