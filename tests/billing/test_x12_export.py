@@ -93,8 +93,8 @@ def test_several_claims_lines_modifiers_pointers_and_a_dependent_patient(
         subscriber_relationship="child",
     )
     second = complete(make_order(child, referring_physician=referring_doctor))
-    for order in (first, second):
-        code_and_release(order, rendering_npi="")
+    code_and_release(first, rendering_npi="", prior_auth_number="PA-77")
+    code_and_release(second, rendering_npi="")
     services.capture_professional(order_id=first.pk, signer_id=radiologist.pk)
     services.release_charge(charge=Charge.objects.get(order=first, component="professional"), actor=billing_clerk)
     for claim in services.build_claims(actor=billing_clerk):
@@ -123,6 +123,7 @@ def test_several_claims_lines_modifiers_pointers_and_a_dependent_patient(
         ["3", "1", "22", "1"],
         ["4", "3", "23", "0"],
     ]
+    assert find(segs, "REF", "G1") == [["REF", "G1", "PA-77"]]
     assert find(segs, "PAT") == [["PAT", "19"]]
     assert find(segs, "NM1", "IL")[1][3:5] == ["SIMPSON", "HOMER"]
     assert find(segs, "NM1", "QC")[0][3] == "PATIENT2"
