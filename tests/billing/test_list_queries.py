@@ -18,7 +18,8 @@ def test_charge_and_claim_lists_do_not_grow_with_rows(
     client, billing_clerk, insured, make_order, complete, code_and_release, referring_doctor
 ):
     login(client, billing_clerk)
-    urls = [reverse("billing:charges"), reverse("billing:claims"), "/api/v1/billing/charges/", "/api/v1/billing/claims/"]
+    urls = [reverse("billing:charges"), reverse("billing:claims")]
+    urls += ["/api/v1/billing/charges/", "/api/v1/billing/claims/"]
 
     def add():
         code_and_release(complete(make_order(insured(), referring_physician=referring_doctor)))
