@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Sum
 from django.utils import timezone
 
-from billing.choices import ChargeStatus
+from billing.choices import ChargeStatus, ClaimStatus
 from billing.models import Charge, ChargeLine, Claim
 from ris.orders.models import OrderStatusChange
 
@@ -46,6 +46,17 @@ def figures(start: dt.date, end: dt.date) -> dict:
         .annotate(amount=Sum(line_total), count=Count("charge", distinct=True))
         .order_by("key")
     )
+    charge_states = list(charges.values(key=F("status")).annotate(count=Count("id")).order_by("key"))
+    claim_states = list(
+        Claim.objects.filter(date_of_service__gte=start, date_of_service__lte=end)
+        .values(key=F("status"))
+        .annotate(count=Count("id"), amount=Sum("total"))
+        .order_by("key")
+    )
+    for row in charge_states:
+        row["label"] = ChargeStatus(row["key"]).label
+    for row in claim_states:
+        row["label"] = ClaimStatus(row["key"]).label
     return {
         "start": start,
         "end": end,
@@ -53,14 +64,9 @@ def figures(start: dt.date, end: dt.date) -> dict:
         "charges_captured": len(charged),
         "missing_order_ids": missing[:100],
         "missing_count": len(missing),
-        "charges_by_status": list(charges.values(key=F("status")).annotate(count=Count("id")).order_by("key")),
+        "charges_by_status": charge_states,
         "attention_count": charges.needing_attention().count(),
-        "claims_by_status": list(
-            Claim.objects.filter(date_of_service__gte=start, date_of_service__lte=end)
-            .values(key=F("status"))
-            .annotate(count=Count("id"), amount=Sum("total"))
-            .order_by("key")
-        ),
+        "claims_by_status": claim_states,
         "revenue_by_modality": list(by_modality),
         "revenue_by_payer": list(by_payer),
         "revenue_total": sum((row["amount"] or Decimal(0) for row in by_modality), Decimal("0.00")),

@@ -15,7 +15,9 @@ class ChargeFilterSet(django_filters.FilterSet):
     attention = django_filters.BooleanFilter(method="filter_attention", label="Needs attention")
     component = django_filters.ChoiceFilter(choices=Component.choices)
     payer = django_filters.ModelChoiceFilter(queryset=Payer.objects.all())
-    modality = django_filters.ChoiceFilter(field_name="order__procedure__modality_type", choices=ModalityType.choices)
+    modality = django_filters.ChoiceFilter(
+        field_name="order__procedure__modality_type", choices=ModalityType.choices, label="Modality"
+    )
     patient = IdFilter(field_name="patient_id")
     service_from = django_filters.DateFilter(field_name="date_of_service", lookup_expr="gte", label="Service from")
     service_to = django_filters.DateFilter(field_name="date_of_service", lookup_expr="lte", label="Service to")

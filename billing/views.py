@@ -331,6 +331,7 @@ def dashboard_view(request):
     if not form.is_valid():
         return render(request, "billing/dashboard.html", {"form": form}, status=400)
     data = dashboard.figures(form.cleaned_data["start"], form.cleaned_data["end"])
+    form = RangeForm({"start": data["start"], "end": data["end"]})  # show the range the figures are for
     if request.GET.get("format") == "csv":
         buffer = io.StringIO()
         csv.writer(buffer).writerows(dashboard.csv_rows(data))

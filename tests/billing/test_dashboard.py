@@ -27,7 +27,7 @@ def test_a_completed_exam_without_a_charge_shows_up(
     data = dashboard.figures(today - dt.timedelta(days=1), today)
 
     assert (data["exams_completed"], data["charges_captured"], data["missing_order_ids"]) == (2, 1, [missed.pk])
-    assert data["charges_by_status"] == [{"key": "void", "count": 1}]
+    assert data["charges_by_status"] == [{"key": "void", "count": 1, "label": "Void"}]
     assert data["revenue_by_modality"] == []  # void charges earn nothing
 
 
