@@ -529,6 +529,7 @@ def change_claim_status(*, claim: Claim, to: str, actor, note: str = "") -> Clai
         problems = current_problems(claim)
         if problems:
             raise ValidationError({"status": problems})
+        _retotal(claim)  # charges may have been recoded while the claim was a draft
     if to == ClaimStatus.CANCELLED and not note:
         raise ValidationError({"note": "Say why the claim is cancelled."})
     if to in (ClaimStatus.REJECTED, ClaimStatus.DENIED) and not note:

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from billing import services
-from billing.models import Charge, Claim
+from billing.models import Charge
 from ris.patients import services as patient_services
 
 
@@ -122,14 +122,20 @@ def test_a_replacement_claim_reopens_for_coding_and_goes_out_with_frequency_7(re
     new = services.correct_claim(claim=ready_claim, actor=billing_clerk, payer_claim_number="PCN9", note="Dx fixed")
     charge = new.charges.get()
     charge = services.reopen_charge(charge=charge, actor=billing_clerk)
-    charge = services.update_charge(charge=charge, actor=billing_clerk, icd10_codes=["G44.209"])
+    charge = services.update_charge(
+        charge=charge,
+        actor=billing_clerk,
+        icd10_codes=["G44.209"],
+        lines=[{"code": "70450", "units": 1}, {"code": "71046", "units": 1}],
+    )
     services.release_charge(charge=charge, actor=billing_clerk)
     services.change_claim_status(claim=new, to="ready", actor=billing_clerk)
 
     ready_claim.refresh_from_db()
     assert ready_claim.status == "replaced"
     assert (new.frequency, new.original_id) == ("7", ready_claim.pk)
-    assert Claim.objects.get(pk=new.pk).status == "ready"
+    new.refresh_from_db()
+    assert (new.status, str(new.total), str(ready_claim.total)) == ("ready", "225.50", "180.00")
 
 
 def test_a_draft_claim_is_cancelled_with_a_reason_and_its_charges_can_be_claimed_again(
