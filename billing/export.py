@@ -43,7 +43,7 @@ PAYER_RESPONSIBILITY = {1: "P", 2: "S", 3: "T"}
 def text(value, limit: int = 60) -> str:
     """Free text in the X12 basic character set: ASCII upper case, no delimiters (* ~ : ^)."""
     folded = unicodedata.normalize("NFKD", str(value or "")).encode("ascii", "ignore").decode()
-    cleaned = "".join(ch for ch in folded.upper() if ch.isalnum() or ch in " -.,&'/#()")
+    cleaned = "".join(ch if ch.isalnum() or ch in " -.,&'/#()" else " " for ch in folded.upper())
     return " ".join(cleaned.split())[:limit]
 
 

@@ -174,3 +174,17 @@ def test_a_claim_gone_wrong_blocks_the_whole_export_listing_what_is_wrong(ready_
     }
     ready_claim.refresh_from_db()
     assert ready_claim.status == "ready"
+
+
+def test_names_are_folded_to_the_x12_character_set(
+    insured, make_order, complete, code_and_release, referring_doctor, billing_clerk
+):
+    patient = insured(family_name="Nguyễn*O'Brien~", given_name="Zoë:Ann^")
+    code_and_release(complete(make_order(patient, referring_physician=referring_doctor)))
+    for claim in services.build_claims(actor=billing_clerk):
+        services.change_claim_status(claim=claim, to="ready", actor=billing_clerk)
+
+    text = "".join(export.render(services.export_claims(actor=billing_clerk, format="x12")))
+
+    assert pyx12_errors(text) == []
+    assert find(segments(text), "NM1", "IL")[0][3:5] == ["NGUYEN O'BRIEN", "ZOE ANN"]
