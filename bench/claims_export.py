@@ -252,7 +252,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from billing.models import Claim
+    from billing.models import Claim, Payer
 
     call_command("migrate", verbosity=0)
     if args.regenerate:
@@ -269,6 +269,7 @@ def main() -> None:
     print(f"{connection.vendor}, {args.claims} claims, Python {sys.version.split()[0]}")
     actor = people["billing"]
     for fmt in ("x12", "csv"):
+        Payer.objects.update(claim_format=fmt)  # each payer is billed in its own format
         runs = [export_once(fmt, actor, memory=False) for _ in range(args.repeat)]
         marks = [r[0] for r in runs]
         writes = [r[1] for r in runs]

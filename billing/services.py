@@ -624,7 +624,8 @@ class NothingToExport(ValidationError):
 
 @transaction.atomic
 def export_claims(*, actor, format: str, claims=None, request=None, channel: str = "ui") -> ExportBatch:
-    """Export the ready claims (or the ready ones among ``claims``) as one batch.
+    """Export the ready claims (or the ready ones among ``claims``) of the payers billed in ``format`` (each payer's
+    ``claim_format``: X12 837P to a clearinghouse, or CSV for billing done elsewhere) as one batch.
 
     Every claim is checked first; if any has a problem nothing is exported and the error lists, per claim, exactly
     what is wrong. The claims become exported, the batch gets the next interchange control number (a counter that
@@ -634,8 +635,19 @@ def export_claims(*, actor, format: str, claims=None, request=None, channel: str
     if format not in ClaimFormat.values:
         raise ValidationError({"format": f"“{format}” is not an export format; use x12 or csv."})
     queryset = (claims if claims is not None else Claim.objects.all()).ready()
-    ids = list(queryset.select_for_update(of=("self",)).order_by("id").values_list("id", flat=True))
+    ids = list(
+        queryset.filter(payer__claim_format=format)
+        .select_for_update(of=("self",))
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
     if not ids:
+        others = queryset.count()
+        if others:
+            raise NothingToExport(
+                f"No ready claim is for a payer billed by {ClaimFormat(format).label}; the {others} ready claim(s) "
+                "are for payers billed in the other format."
+            )
         raise NothingToExport("No claims are ready to export.")
     errors: dict[str, list[str]] = {}
     total = Decimal("0.00")

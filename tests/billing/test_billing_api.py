@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from billing.models import Charge, Claim
+from billing.models import Charge, Claim, Payer
 from ris.audit.models import AccessLog
 from tests.billing.conftest import pyx12_errors
 
@@ -77,6 +77,7 @@ def test_code_release_build_ready_export_and_download_by_api(api, billing_clerk,
     ready = api.post(f"/api/v1/billing/claims/{built['id']}/transition/", {"status": "ready"}, format="json")
     assert ready.json()["status"] == "ready"
 
+    Payer.objects.update(claim_format="csv")
     created = api.post("/api/v1/billing/exports/", {"format": "csv"}, format="json")
     assert created.status_code == 201
     batch = created.json()

@@ -19,6 +19,8 @@ def test_the_csv_has_one_row_per_service_line_with_the_claim_values(
         state="IL",
         postal_code="62701",
     )
+    acme.claim_format = "csv"
+    acme.save()
     patient_services.add_coverage(patient=patient, actor=front_desk, payer_name="ACME health", member_id="M-1")
     order = complete(make_order(patient, referring_physician=referring_doctor), addon_cpt_codes=["76376"])
     code_and_release(order)

@@ -5,7 +5,7 @@ import csv
 import pytest
 from django.core.management import CommandError, call_command
 
-from billing.models import Claim, ExportBatch
+from billing.models import Claim, ExportBatch, Payer
 from ris.audit.models import AccessLog
 from tests.billing.conftest import pyx12_errors
 
@@ -31,6 +31,7 @@ def test_it_writes_the_x12_file_and_logs_the_export(ready_claim, billing_clerk, 
 
 
 def test_it_writes_csv(ready_claim, tmp_path):
+    Payer.objects.update(claim_format="csv")
     out = tmp_path / "claims.csv"
     call_command("export_claims", "--format", "csv", "--out", str(out))
     with out.open(newline="") as file:

@@ -188,3 +188,16 @@ def test_names_are_folded_to_the_x12_character_set(
 
     assert pyx12_errors(text) == []
     assert find(segments(text), "NM1", "IL")[0][3:5] == ["NGUYEN O'BRIEN", "ZOE ANN"]
+
+
+def test_each_payer_is_billed_in_its_own_format(ready_claim, billing_clerk, acme):
+    acme.claim_format = "csv"
+    acme.save()
+
+    with pytest.raises(services.NothingToExport) as caught:
+        services.export_claims(actor=billing_clerk, format="x12")
+    assert caught.value.messages == [
+        "No ready claim is for a payer billed by ANSI X12 837P (005010X222A1); the 1 ready claim(s) are for payers "
+        "billed in the other format."
+    ]
+    assert services.export_claims(actor=billing_clerk, format="csv").claim_count == 1
