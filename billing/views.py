@@ -7,12 +7,13 @@ import io
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Count
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from billing import dashboard, export, services
-from billing.choices import CLAIM_TRANSITIONS, PAYER_OUTCOMES, SENT_STATUSES, ClaimStatus
+from billing.choices import CLAIM_TRANSITIONS, PAYER_OUTCOMES, SENT_STATUSES, ClaimFormat, ClaimStatus
 from billing.filtersets import ChargeFilterSet, ClaimFilterSet
 from billing.forms import (
     ChargeForm,
@@ -159,6 +160,10 @@ def claim_list(request):
         "filterset": filterset,
         "page": page,
         "ready_count": Claim.objects.ready().count(),
+        "ready_by_format": [
+            (ClaimFormat(row["payer__claim_format"]).label, row["count"])
+            for row in Claim.objects.ready().values("payer__claim_format").annotate(count=Count("id")).order_by()
+        ],
         "claimable_count": Charge.objects.claimable().count(),
         "export_form": ExportForm(),
     }
