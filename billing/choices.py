@@ -68,7 +68,8 @@ CLAIM_TRANSITIONS: dict[str, frozenset[str]] = {
     K.READY: frozenset({K.DRAFT, K.EXPORTED, K.CANCELLED}),
     K.EXPORTED: frozenset({K.ACCEPTED, K.REJECTED, K.PAID, K.DENIED, K.REPLACED, K.VOIDED}),
     K.ACCEPTED: frozenset({K.PAID, K.DENIED, K.REPLACED, K.VOIDED}),
-    K.REJECTED: frozenset({K.REPLACED, K.VOIDED}),
+    # Rejected before adjudication (999/277CA): cancel it, fix the charges and send them on a new original claim.
+    K.REJECTED: frozenset({K.CANCELLED, K.REPLACED, K.VOIDED}),
     K.PAID: frozenset({K.REPLACED, K.VOIDED}),
     K.DENIED: frozenset({K.REPLACED, K.VOIDED}),
     K.CANCELLED: frozenset(),

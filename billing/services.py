@@ -517,7 +517,7 @@ def change_claim_status(*, claim: Claim, to: str, actor, note: str = "") -> Clai
     if to == ClaimStatus.EXPORTED:
         raise ValidationError({"status": "A claim becomes exported by exporting it (export_claims)."})
     if to in (ClaimStatus.REPLACED, ClaimStatus.VOIDED) or (
-        to == ClaimStatus.CANCELLED and claim.status in SENT_STATUSES
+        to == ClaimStatus.CANCELLED and claim.status in SENT_STATUSES - {ClaimStatus.REJECTED}
     ):
         raise ValidationError(
             {

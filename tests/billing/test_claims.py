@@ -149,3 +149,15 @@ def test_a_draft_claim_is_cancelled_with_a_reason_and_its_charges_can_be_claimed
 
     [again] = services.build_claims(actor=billing_clerk)
     assert list(again.charges.all()) == [Charge.objects.get(order=completed_order)]
+
+
+def test_a_rejected_claim_is_cancelled_and_its_fixed_charges_go_out_on_a_new_original_claim(ready_claim, billing_clerk):
+    services.export_claims(actor=billing_clerk, format="x12")
+    services.change_claim_status(claim=ready_claim, to="rejected", actor=billing_clerk, note="999: bad member ID")
+    services.change_claim_status(claim=ready_claim, to="cancelled", actor=billing_clerk, note="Resubmit as new")
+    charge = services.reopen_charge(charge=ready_claim.charges.get(), actor=billing_clerk)
+    services.release_charge(charge=charge, actor=billing_clerk)
+
+    [again] = services.build_claims(actor=billing_clerk)
+
+    assert (again.frequency, again.original, list(again.charges.all())) == ("1", None, [charge])
