@@ -389,3 +389,12 @@ def render(batch: ExportBatch) -> Iterator[str]:
 
 def content_type(batch: ExportBatch) -> str:
     return "application/edi-x12" if batch.format == ClaimFormat.X12_837P else "text/csv; charset=utf-8"
+
+
+def streaming_response(batch: ExportBatch):
+    """The batch's file as a download, streamed (UI and API)."""
+    from django.http import StreamingHttpResponse
+
+    response = StreamingHttpResponse(render(batch), content_type=content_type(batch))
+    response["Content-Disposition"] = f'attachment; filename="{batch.filename}"'
+    return response

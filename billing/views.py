@@ -8,7 +8,7 @@ import io
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -256,12 +256,6 @@ def claim_action(request, pk: int, action: str):
     return redirect(result)
 
 
-def stream_batch(batch: ExportBatch) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(export.render(batch), content_type=export.content_type(batch))
-    response["Content-Disposition"] = f'attachment; filename="{batch.filename}"'
-    return response
-
-
 @require_POST
 @roles_required(*BILLING_ROLES)
 def export_create(request):
@@ -279,7 +273,7 @@ def export_create(request):
         else:
             _error_messages(request, exc)
         return redirect("billing:claims")
-    return stream_batch(batch)
+    return export.streaming_response(batch)
 
 
 @roles_required(*BILLING_ROLES)
@@ -292,7 +286,7 @@ def export_list(request):
 def export_download(request, pk: int):
     batch = get_object_or_404(ExportBatch, pk=pk)
     services.log_export(batch, actor=request.user, request=request)
-    return stream_batch(batch)
+    return export.streaming_response(batch)
 
 
 @roles_required(*BILLING_ROLES)

@@ -4,7 +4,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from billing import services
+from billing import export, services
 from billing.api.serializers import (
     ChargeSerializer,
     ClaimMoveSerializer,
@@ -229,8 +229,6 @@ class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(responses={(200, "application/octet-stream"): bytes})
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
-        from billing.views import stream_batch
-
         batch = self.get_object()
         services.log_export(batch, actor=request.user, request=request, channel="api")
-        return stream_batch(batch)
+        return export.streaming_response(batch)
