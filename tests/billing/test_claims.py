@@ -161,3 +161,16 @@ def test_a_rejected_claim_is_cancelled_and_its_fixed_charges_go_out_on_a_new_ori
     [again] = services.build_claims(actor=billing_clerk)
 
     assert (again.frequency, again.original, list(again.charges.all())) == ("1", None, [charge])
+
+
+def test_voiding_a_charge_on_a_draft_claim_takes_it_off_the_claim(completed_order, code_and_release, billing_clerk):
+    charge = code_and_release(completed_order)
+    [claim] = services.build_claims(actor=billing_clerk)
+
+    services.void_charge(charge=charge, actor=billing_clerk, reason="Entered twice")
+
+    claim.refresh_from_db()
+    assert (list(claim.charges.all()), str(claim.total)) == ([], "0.00")
+    with pytest.raises(ValidationError) as caught:
+        services.change_claim_status(claim=claim, to="ready", actor=billing_clerk)
+    assert "The claim has no charges." in caught.value.message_dict["status"]
