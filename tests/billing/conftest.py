@@ -12,7 +12,6 @@ from billing.models import FeeScheduleEntry, Payer
 from ris.orders import services as order_services
 from ris.orders.choices import OrderStatus
 from ris.patients import services as patient_services
-from tests.browser.conftest import browser, phone, playwright  # noqa: F401 (Chromium fixtures for the browser test)
 
 START = dt.date(2020, 1, 1)
 
