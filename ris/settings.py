@@ -398,3 +398,56 @@ CELERY_BEAT_SCHEDULE["escalate-critical-results"] = {
     "schedule": float(LUMEN_CRITICAL_ESCALATE_EVERY_SECONDS),
 }
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["ReportStatus"] = "reporting.choices.ReportStatus"
+# --- Billing (billing/) --------------------------------------------------------------------------------------------
+# The billing provider on every claim (X12 loop 2010AA). With DEBUG on, demo values fill what is not set so the
+# demo can export at once; in production an unset value blocks export with a message naming the variable.
+LUMEN_BILLING_NAME = env_str("LUMEN_BILLING_NAME", "Lumen Demo Imaging" if DEBUG else "")
+LUMEN_BILLING_NPI = env_str("LUMEN_BILLING_NPI", "1003000126" if DEBUG else "")
+LUMEN_BILLING_TAX_ID = env_str("LUMEN_BILLING_TAX_ID", "123456789" if DEBUG else "")
+LUMEN_BILLING_ADDRESS = env_str("LUMEN_BILLING_ADDRESS", "1 Main Street" if DEBUG else "")
+LUMEN_BILLING_CITY = env_str("LUMEN_BILLING_CITY", "Springfield" if DEBUG else "")
+LUMEN_BILLING_STATE = env_str("LUMEN_BILLING_STATE", "IL" if DEBUG else "")
+LUMEN_BILLING_ZIP = env_str("LUMEN_BILLING_ZIP", "627010001" if DEBUG else "")
+LUMEN_BILLING_PHONE = env_str("LUMEN_BILLING_PHONE", "5550100000" if DEBUG else "")
+LUMEN_BILLING_SUBMITTER_ID = env_str("LUMEN_BILLING_SUBMITTER_ID", "LUMENDEMO" if DEBUG else "")
+LUMEN_BILLING_RECEIVER_ID = env_str("LUMEN_BILLING_RECEIVER_ID", "CLEARINGHOUSE" if DEBUG else "")
+if LUMEN_BILLING_NPI:
+    from ris.accounts.validators import npi_check_digit_ok
+
+    if not npi_check_digit_ok(LUMEN_BILLING_NPI):
+        raise ImproperlyConfigured("LUMEN_BILLING_NPI must be a 10-digit NPI with a valid check digit")
+if LUMEN_BILLING_TAX_ID and not re.fullmatch(r"\d{9}", LUMEN_BILLING_TAX_ID):
+    raise ImproperlyConfigured("LUMEN_BILLING_TAX_ID must be the 9-digit employer identification number")
+if LUMEN_BILLING_STATE and not re.fullmatch(r"[A-Z]{2}", LUMEN_BILLING_STATE):
+    raise ImproperlyConfigured("LUMEN_BILLING_STATE must be a two-letter state code")
+if LUMEN_BILLING_ZIP and not re.fullmatch(r"\d{9}", LUMEN_BILLING_ZIP):
+    raise ImproperlyConfigured("LUMEN_BILLING_ZIP must be a 9-digit ZIP+4 code (837P billing provider)")
+for _name, _value in (
+    ("LUMEN_BILLING_SUBMITTER_ID", LUMEN_BILLING_SUBMITTER_ID),
+    ("LUMEN_BILLING_RECEIVER_ID", LUMEN_BILLING_RECEIVER_ID),
+):
+    if _value and not re.fullmatch(r"[A-Za-z0-9]{2,15}", _value):
+        raise ImproperlyConfigured(f"{_name} must be 2 to 15 letters or digits (X12 ISA06/ISA08)")
+# global: one charge per exam; split: technical (TC) at completion + professional (26) when the report is final.
+LUMEN_BILLING_SPLIT = env_str("LUMEN_BILLING_SPLIT", "global")
+if LUMEN_BILLING_SPLIT not in ("global", "split"):
+    raise ImproperlyConfigured("LUMEN_BILLING_SPLIT must be global or split")
+# CMS place of service code on each charge (11 office, 22 outpatient hospital, ...).
+LUMEN_BILLING_PLACE_OF_SERVICE = env_str("LUMEN_BILLING_PLACE_OF_SERVICE", "11")
+if not re.fullmatch(r"\d{2}", LUMEN_BILLING_PLACE_OF_SERVICE):
+    raise ImproperlyConfigured("LUMEN_BILLING_PLACE_OF_SERVICE must be a two-digit place of service code")
+# HCPCS code billed when the technologist records contrast given (empty: contrast is not billed separately).
+LUMEN_BILLING_CONTRAST_CODE = env_str("LUMEN_BILLING_CONTRAST_CODE", "Q9967")
+if LUMEN_BILLING_CONTRAST_CODE and not re.fullmatch(r"[A-V]\d{4}|\d{5}", LUMEN_BILLING_CONTRAST_CODE):
+    raise ImproperlyConfigured("LUMEN_BILLING_CONTRAST_CODE must be a HCPCS or CPT code")
+# X12 ISA15: T (test) until the clearinghouse has approved Lumen's files, then P (production).
+LUMEN_BILLING_X12_USAGE = env_str("LUMEN_BILLING_X12_USAGE", "T")
+if LUMEN_BILLING_X12_USAGE not in ("T", "P"):
+    raise ImproperlyConfigured("LUMEN_BILLING_X12_USAGE must be T or P")
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "ChargeStatus": "billing.choices.ChargeStatus",
+        "ClaimStatus": "billing.choices.ClaimStatus",
+        "ClaimFormat": "billing.choices.ClaimFormat",
+    }
+)
