@@ -73,11 +73,15 @@ def seed(*, users, stdout) -> None:
     if radiologist is None or Report.objects.exists():
         return
     completed = sorted(
-        Order.objects.filter(status=OrderStatus.COMPLETED).select_related("procedure", "referring_physician")[:8],
+        Order.objects.filter(status=OrderStatus.COMPLETED).select_related("procedure", "referring_physician"),
         key=lambda o: (getattr(o.referring_physician, "username", "") != "drhouse", o.pk),
     )
+    # Most exams are read (so billing has final, billable exams); the four most recent orders wait on the
+    # reading worklist.
+    waiting = {o.pk for o in sorted(completed, key=lambda o: o.pk)[-4:]}
+    to_read = [o for o in completed if o.pk not in waiting] or completed[:1]
     critical_done = False
-    for index, order in enumerate(completed[:3]):
+    for index, order in enumerate(to_read):
         if order.images_received_at is None:  # demo orders have no images; date them for the dashboard
             Order.objects.filter(pk=order.pk).update(
                 images_received_at=order.status_changed_at - dt.timedelta(minutes=20 + 15 * index)
@@ -100,7 +104,6 @@ def seed(*, users, stdout) -> None:
             critical_finding="Tension pneumothorax" if critical else "",
         )
         critical_done = critical_done or bool(critical)
-    # The fourth completed order stays on the reading worklist.
     stdout.write(
         f"Reporting: {ReportTemplate.objects.count()} templates, {Report.objects.count()} signed reports "
         f"({'one' if critical_done else 'no'} critical result); users typist (transcriptionist), lead (department "

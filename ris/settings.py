@@ -267,6 +267,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TIMEZONE = TIME_ZONE
+# Each app's block below adds its queues and periodic jobs to these.
+CELERY_TASK_ROUTES: dict[str, dict[str, str]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
 
 # --- Audit ---------------------------------------------------------------------------------------------------------
 AUDITLOG_DISABLE_REMOTE_ADDR = False
@@ -366,10 +369,10 @@ LUMEN_HL7_RETRY_MAX_SECONDS = env_int("LUMEN_HL7_RETRY_MAX_SECONDS", 3600, minim
 # LUMEN_HL7_SWEEP_SECONDS, in the HL7 listener or `manage.py hl7_deliver`) sends the rest and the retries.
 LUMEN_HL7_EAGER_BATCH = env_int("LUMEN_HL7_EAGER_BATCH", 5, minimum=1)
 LUMEN_HL7_SWEEP_SECONDS = env_int("LUMEN_HL7_SWEEP_SECONDS", 10, minimum=1)
-CELERY_TASK_ROUTES = {**globals().get("CELERY_TASK_ROUTES", {}), "ris.hl7.tasks.*": {"queue": "hl7"}}
-CELERY_BEAT_SCHEDULE = {
-    **globals().get("CELERY_BEAT_SCHEDULE", {}),
-    "hl7-deliver-due": {"task": "ris.hl7.tasks.deliver_due_task", "schedule": float(LUMEN_HL7_SWEEP_SECONDS)},
+CELERY_TASK_ROUTES["ris.hl7.tasks.*"] = {"queue": "hl7"}
+CELERY_BEAT_SCHEDULE["hl7-deliver-due"] = {
+    "task": "ris.hl7.tasks.deliver_due_task",
+    "schedule": float(LUMEN_HL7_SWEEP_SECONDS),
 }
 # --- Reporting and the referring physician portal ------------------------------------------------------------------
 # django-guardian: per-object grants (studies shared with a consulting physician, see pacs.models.StudyShare).
@@ -391,8 +394,6 @@ LUMEN_CRITICAL_ESCALATE_EVERY_SECONDS = env_int("LUMEN_CRITICAL_ESCALATE_EVERY_S
 LUMEN_PEER_REVIEW_PERCENT = env_int("LUMEN_PEER_REVIEW_PERCENT", 5, minimum=0, maximum=100)
 # Longest time a study may be shared with a consulting physician.
 LUMEN_SHARE_MAX_DAYS = env_int("LUMEN_SHARE_MAX_DAYS", 30, minimum=1)
-# Other apps may add their periodic jobs to the same schedule.
-CELERY_BEAT_SCHEDULE = globals().get("CELERY_BEAT_SCHEDULE", {})
 CELERY_BEAT_SCHEDULE["escalate-critical-results"] = {
     "task": "reporting.tasks.escalate_critical_results_task",
     "schedule": float(LUMEN_CRITICAL_ESCALATE_EVERY_SECONDS),

@@ -81,7 +81,7 @@ class ChargeSerializer(serializers.ModelSerializer):
         ]
 
 
-class ReasonSerializer(serializers.Serializer):
+class ChargeReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
 
 

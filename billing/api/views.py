@@ -6,6 +6,7 @@ from rest_framework.response import Response
 
 from billing import export, services
 from billing.api.serializers import (
+    ChargeReasonSerializer,
     ChargeSerializer,
     ClaimMoveSerializer,
     ClaimSerializer,
@@ -14,7 +15,6 @@ from billing.api.serializers import (
     FeeSerializer,
     FollowUpSerializer,
     PayerSerializer,
-    ReasonSerializer,
 )
 from billing.filtersets import ChargeFilterSet, ClaimFilterSet, ExportBatchFilterSet, FeeFilterSet, PayerFilterSet
 from billing.models import Charge, Claim, ExportBatch, FeeScheduleEntry, Payer
@@ -113,17 +113,17 @@ class ChargeViewSet(
     def reopen(self, request, pk=None):
         return self._answer(services.reopen_charge(charge=self.get_object(), actor=request.user))
 
-    @extend_schema(request=ReasonSerializer, responses=ChargeSerializer)
+    @extend_schema(request=ChargeReasonSerializer, responses=ChargeSerializer)
     @action(detail=True, methods=["post"])
     def hold(self, request, pk=None):
-        body = ReasonSerializer(data=request.data)
+        body = ChargeReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         return self._answer(services.hold_charge(charge=self.get_object(), actor=request.user, **body.validated_data))
 
-    @extend_schema(request=ReasonSerializer, responses=ChargeSerializer)
+    @extend_schema(request=ChargeReasonSerializer, responses=ChargeSerializer)
     @action(detail=True, methods=["post"])
     def void(self, request, pk=None):
-        body = ReasonSerializer(data=request.data)
+        body = ChargeReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         return self._answer(services.void_charge(charge=self.get_object(), actor=request.user, **body.validated_data))
 

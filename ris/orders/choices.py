@@ -44,7 +44,7 @@ OPEN_STATUSES = frozenset({S.ORDERED, S.SCHEDULED, S.ARRIVED, S.IN_PROGRESS})
 DONE_STATUSES = frozenset({S.COMPLETED, S.PRELIMINARY, S.FINAL})
 TERMINAL_STATUSES = frozenset(status for status, targets in TRANSITIONS.items() if not targets)
 
-# Who may make each move by hand (MPPS, reporting and HL7 make theirs through the same service).
+# Who may make each move by hand (MPPS, reporting and HL7 make theirs through the same service, unchecked by role).
 TRANSITION_ROLES: dict[str, frozenset[str]] = {
     S.ORDERED: frozenset({"front_desk", "admin"}),
     S.SCHEDULED: frozenset({"front_desk", "admin"}),
@@ -52,7 +52,8 @@ TRANSITION_ROLES: dict[str, frozenset[str]] = {
     S.IN_PROGRESS: frozenset({"technologist", "admin"}),
     S.COMPLETED: frozenset({"technologist", "admin"}),
     S.DISCONTINUED: frozenset({"technologist", "admin"}),
-    S.PRELIMINARY: frozenset({"radiologist", "admin"}),
-    S.FINAL: frozenset({"radiologist", "admin"}),
+    # Reached only by signing a report (reporting's sign_report), never by hand: a final order has its report.
+    S.PRELIMINARY: frozenset(),
+    S.FINAL: frozenset(),
     S.CANCELLED: frozenset({"front_desk", "admin"}),
 }

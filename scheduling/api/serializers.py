@@ -48,7 +48,7 @@ class RescheduleSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
 
 
-class ReasonSerializer(serializers.Serializer):
+class AppointmentReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
 
 

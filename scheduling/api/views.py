@@ -10,9 +10,9 @@ from ris.api import AccessLoggedMixin
 from ris.orders.models import Order
 from scheduling import availability, services
 from scheduling.api.serializers import (
+    AppointmentReasonSerializer,
     AppointmentSerializer,
     PerformedStepSerializer,
-    ReasonSerializer,
     RescheduleSerializer,
     ResourceSerializer,
     SlotSerializer,
@@ -99,10 +99,10 @@ class AppointmentViewSet(
         )
         return Response(AppointmentSerializer(appointment).data)
 
-    @extend_schema(request=ReasonSerializer, responses=AppointmentSerializer)
+    @extend_schema(request=AppointmentReasonSerializer, responses=AppointmentSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        body = ReasonSerializer(data=request.data)
+        body = AppointmentReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         appointment = services.cancel_appointment(
             actor=request.user, appointment=self.get_object(), reason=body.validated_data["reason"]
@@ -115,10 +115,10 @@ class AppointmentViewSet(
         appointment = services.mark_arrived(actor=request.user, appointment=self.get_object())
         return Response(AppointmentSerializer(appointment).data)
 
-    @extend_schema(request=ReasonSerializer, responses=AppointmentSerializer)
+    @extend_schema(request=AppointmentReasonSerializer, responses=AppointmentSerializer)
     @action(detail=True, methods=["post"], url_path="no-show")
     def no_show(self, request, pk=None):
-        body = ReasonSerializer(data=request.data)
+        body = AppointmentReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         appointment = services.mark_no_show(
             actor=request.user, appointment=self.get_object(), reason=body.validated_data["reason"]

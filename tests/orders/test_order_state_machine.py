@@ -79,10 +79,10 @@ def test_cancelling_needs_a_reason(patient, make_order, front_desk):
 def test_the_api_answers_an_illegal_move_with_400_naming_the_allowed_ones(api, admin_user, patient, make_order):
     order = make_order(patient)
     api.force_authenticate(admin_user)
-    response = api.post(f"/api/v1/orders/{order.pk}/transition/", {"status": "final"}, format="json")
+    response = api.post(f"/api/v1/orders/{order.pk}/transition/", {"status": "completed"}, format="json")
     assert response.status_code == 400
     assert response.json() == {
-        "status": ["An order that is ordered cannot become final report. Allowed next: Scheduled, Arrived, Cancelled."]
+        "status": ["An order that is ordered cannot become completed. Allowed next: Scheduled, Arrived, Cancelled."]
     }
     unknown = api.post(f"/api/v1/orders/{order.pk}/transition/", {"status": "teleported"}, format="json")
     assert unknown.json() == {"status": ['"teleported" is not a valid choice.']}
@@ -95,6 +95,23 @@ def test_a_role_cannot_make_a_move_that_is_not_its_own(api, billing_clerk, radio
     assert response.status_code == 403
     assert response.json() == {"detail": "Your role cannot move an order to this status."}
     assert Order.objects.get(pk=order.pk).status == S.ORDERED
+
+
+def test_nobody_makes_an_order_final_by_hand_only_a_signed_report_does(
+    api, radiologist, admin_user, technologist, patient, make_order
+):
+    order = make_order(patient)
+    for status in (S.ARRIVED, S.IN_PROGRESS, S.COMPLETED):
+        change_order_status(order=order, to=status, actor=technologist)
+    for user in (radiologist, admin_user):
+        api.force_authenticate(user)
+        for status in ("preliminary", "final"):
+            response = api.post(f"/api/v1/orders/{order.pk}/transition/", {"status": status}, format="json")
+            assert (response.status_code, response.json()) == (
+                403,
+                {"detail": "Your role cannot move an order to this status."},
+            )
+    assert Order.objects.get(pk=order.pk).status == S.COMPLETED
 
 
 def test_the_technologist_marks_arrival_on_the_order_page(client, technologist, patient, make_order):
