@@ -13,7 +13,10 @@ from ris.orders.models import Order
 
 
 def _sites():
-    rooms = Modality.objects.exclude(room__site="").values_list("room__site", flat=True).distinct()
+    # A modality without a room (a portable unit) has no site.
+    rooms = (
+        Modality.objects.filter(room__isnull=False).exclude(room__site="").values_list("room__site", flat=True)
+    ).distinct()
     return [(site, site) for site in sorted(set(rooms))]
 
 
