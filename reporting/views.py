@@ -51,7 +51,9 @@ def _viewer_url(study_uid: str) -> str:
 @roles_required(*READERS)
 def worklist(request):
     """Studies waiting to be read: STAT first, oldest first, with how long each has waited."""
-    queryset = reading_worklist().select_related("patient", "procedure", "report__claimed_by")
+    queryset = (
+        reading_worklist().select_related("patient", "procedure", "report__claimed_by").prefetch_related("studies")
+    )
     filterset = WorklistFilterSet(request.GET or None, queryset=queryset, request=request)
     rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
     page = page_of(rows, request)
