@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
 from pynetdicom import AE
 from pynetdicom.sop_class import ModalityPerformedProcedureStep
@@ -186,3 +187,26 @@ def test_it_sends_orm_status_updates_when_the_modality_reports_mpps(
     order.refresh_from_db()
     assert seg(done, "ORC")[9] == hl7_time(order.status_changed_at)
     assert seg(done, "ORC")[9].endswith("-0600")
+
+
+def test_it_sends_order_discontinued_when_the_modality_discontinues(
+    ehr, partner_receiver, dicom_listener, front_desk, patient, make_order, ct_resource
+):
+    order = make_order(patient, placer_order_number="PLC89")
+    services.book_appointment(actor=front_desk, order=order, resource=ct_resource, start=at(9))
+    ae = AE("CT1")
+    ae.add_requested_context(ModalityPerformedProcedureStep)
+    assoc = ae.associate("127.0.0.1", dicom_listener, ae_title="LUMEN")
+    assert assoc.is_established
+    try:
+        uid = generate_uid()
+        assert assoc.send_n_create(in_progress(order), ModalityPerformedProcedureStep, uid)[0].Status == 0x0000
+        stopped = completed(generate_uid(), 1, status="DISCONTINUED")
+        reason = Dataset()
+        reason.CodeValue, reason.CodingSchemeDesignator, reason.CodeMeaning = "110514", "DCM", "Equipment failure"
+        stopped.PerformedProcedureStepDiscontinuationReasonCodeSequence = [reason]
+        assert assoc.send_n_set(stopped, ModalityPerformedProcedureStep, uid)[0].Status == 0x0000
+    finally:
+        assoc.release()
+    orc = seg(partner_receiver.received[-1], "ORC")
+    assert (orc[1], orc[2], orc[5], orc[16]) == ("OD", "PLC89", "DC", "Equipment failure")
