@@ -65,6 +65,7 @@ class AppointmentEvent:
     actor_id: int | None
     reason: str = ""
     previous_start: dt.datetime | None = None  # set for RESCHEDULED
+    performing_physician_id: int | None = None  # the user who will perform or read the exam, if named
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import logging
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from pydicom.dataset import Dataset
 
@@ -189,7 +189,11 @@ def create_step(*, sop_instance_uid: str, ds: Dataset, station_ae: str) -> Perfo
         attributes=_json(ds),
     )
     _advance(step, status)
-    step.save()
+    try:
+        with transaction.atomic():
+            step.save()
+    except IntegrityError:  # the same instance created meanwhile by a racing N-CREATE (another association)
+        raise MppsError(DUPLICATE_SOP_INSTANCE, "This performed procedure step exists already.") from None
     if step.review == StepReview.NEEDS_REVIEW:
         logger.warning("MPPS %s kept for review: %s", step.pk, step.problem)
     return step

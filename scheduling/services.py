@@ -42,6 +42,7 @@ def _announce(appointment: Appointment, kind: str, *, actor, reason: str = "", p
             actor_id=getattr(actor, "pk", None),
             reason=reason,
             previous_start=previous_start,
+            performing_physician_id=appointment.performing_physician_id,
         ),
     )
 

@@ -107,6 +107,18 @@ def _step_item(identifier: Dataset) -> Dataset:
     return seq[0]
 
 
+def _person_filter(field: str, name: str) -> Q:
+    """PN matching on a user (family^given), single value or wildcard per component."""
+    if name in ("", "*"):
+        return Q()
+    family, _, given = name.partition("^")
+    q = _wildcard(f"{field}__last_name", family)
+    given = given.split("^")[0]
+    if given and given != "*":
+        q &= _wildcard(f"{field}__first_name", given)
+    return q
+
+
 def matching_appointments(identifier: Dataset):
     """The live appointments matching the identifier's keys, with what the response needs, in start order."""
     sps = _step_item(identifier)
@@ -124,6 +136,7 @@ def matching_appointments(identifier: Dataset):
     resources = resources.filter(_wildcard("modality_type", _text(sps, "Modality")))
     if station or _text(sps, "Modality") not in ("", "*"):
         q &= Q(resource_id__in=list(resources.values_list("pk", flat=True)))
+    q &= _person_filter("performing_physician", _text(sps, "ScheduledPerformingPhysicianName"))
     step_id = _text(sps, "ScheduledProcedureStepID")
     if step_id and step_id != "*":
         q &= Q(pk=int(step_id[3:])) if re.fullmatch(r"SPS\d{1,18}", step_id) else Q(pk__in=[])

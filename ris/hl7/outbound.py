@@ -137,7 +137,7 @@ def siu(partner: Partner, event: AppointmentEvent, order: Order, control_id: str
         "",
         str(minutes),
         "min",
-        f"^^{minutes}^{start}^{end}",
+        f"^^M{minutes}^{start}^{end}",  # TQ-3 duration: M<minutes>
         *[""] * 13,
         SIU_FILLER_STATUS[trigger],
         placer,
@@ -166,6 +166,25 @@ def siu(partner: Partner, event: AppointmentEvent, order: Order, control_id: str
     ]
     if event.station_ae_title:
         segments.append(join("AIG", "1", "A", f"{escape(event.station_ae_title)}^^^AE", "MODALITY", "", "", "", start))
+    if event.performing_physician_id:
+        physician = User.objects.select_related("provider_profile").filter(pk=event.performing_physician_id).first()
+        segments.append(
+            join(
+                "AIP",
+                "1",
+                "A",
+                person(physician),
+                "PERFORMING^Performing physician^L",
+                "",
+                start,
+                "",
+                "",
+                str(minutes),
+                "min",
+                "",
+                SIU_FILLER_STATUS[trigger],
+            )
+        )
     if event.previous_start is not None:
         previous = format_ts(timezone.localtime(event.previous_start))
         segments.append(join("NTE", "1", "L", escape(f"Moved from {previous}")))

@@ -10,10 +10,13 @@ from ris.hl7.choices import OutboundType
 
 def on_order_status_changed(sender, event: OrderStatusEvent, **kwargs) -> None:
     """ORM^O01 / OMI^O23 status update (ORC-5). An order just entered (no previous status) sends nothing:
-    orders come from the partner or from Lumen's own front desk, and the status messages follow."""
+    orders come from the partner or from Lumen's own front desk, and the status messages follow. A change made
+    by an inbound message (a CA, an SC) is not echoed to the partner that sent it: its ACK already told it."""
     if not event.from_status:
         return
-    partners = services.partners_for(OutboundType.ORM) + services.partners_for(OutboundType.OMI)
+    subscribed = services.partners_for(OutboundType.ORM) + services.partners_for(OutboundType.OMI)
+    unique = {partner.pk: partner for partner in subscribed}  # one message for a partner subscribed to both
+    partners = [partner for partner in unique.values() if not services.is_origin(partner)]
     if not partners:
         return
     order = outbound.load_order(event.order_id)

@@ -8,6 +8,7 @@ A crash before the processing commit leaves a RECEIVED row: the resend processes
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import logging
 import ssl
@@ -155,7 +156,31 @@ def unsupported(parsed) -> HL7Error:
     )
 
 
+# (MSH-3, MSH-4) of the inbound message being processed: its own changes are not echoed back to it.
+processing_from: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar(
+    "processing_from", default=None
+)
+
+
+def is_origin(partner: Partner) -> bool:
+    """Whether ``partner`` sent the inbound message being processed (MSH-3 is its application, and MSH-4 its
+    facility when it has one)."""
+    origin = processing_from.get()
+    if origin is None:
+        return False
+    application, facility = origin
+    return partner.application == application and (not partner.facility or partner.facility == facility)
+
+
 def run_handler(message: Message, parsed, handler: Callable) -> str:
+    token = processing_from.set((parsed.header["sending_application"], parsed.header["sending_facility"]))
+    try:
+        return _run_handler(message, parsed, handler)
+    finally:
+        processing_from.reset(token)
+
+
+def _run_handler(message: Message, parsed, handler: Callable) -> str:
     with transaction.atomic():
         locked = Message.objects.select_for_update().get(pk=message.pk)
         if locked.status != S.RECEIVED:  # processed meanwhile by a resend on another connection

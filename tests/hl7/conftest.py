@@ -15,6 +15,7 @@ import pytest
 
 from ris.hl7 import mllp, server
 from tests.pacs.conftest import free_port
+from tests.scheduling.conftest import ct_modality, ct_resource  # noqa: F401 - schedules for the SIU wire tests
 
 MLLP_SEND = Path(sys.executable).parent / "mllp_send"
 TS = "20261204093000"

@@ -208,3 +208,22 @@ def test_a_step_kept_for_review_is_marked_reviewed_on_the_review_page(client, te
     assert client.post("/scheduling/review/", {"step": "abc"}).status_code == 404
     client.post("/scheduling/review/", {"step": step.pk})
     assert PerformedStep.objects.get().review == "resolved"
+
+
+def test_the_second_of_two_racing_n_creates_gets_duplicate_and_moves_nothing(mpps, booked, monkeypatch):
+    """Two associations create one instance at once: both pass the existence check, the second insert fails."""
+    from scheduling import mpps as mpps_logic
+
+    uid = generate_uid()
+    match = mpps_logic._match
+
+    def racing_match(ds, station_ae):
+        found = match(ds, station_ae)
+        PerformedStep.objects.create(sop_instance_uid=uid, status="IN PROGRESS", station_ae_title="CT1")
+        return found
+
+    monkeypatch.setattr(mpps_logic, "_match", racing_match)
+    status, _ = mpps.send_n_create(in_progress(booked.order), ModalityPerformedProcedureStep, uid)
+
+    assert status.Status == 0x0111  # duplicate SOP instance, not a processing failure
+    assert Order.objects.get(pk=booked.order_id).status == "scheduled"

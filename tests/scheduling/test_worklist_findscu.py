@@ -13,6 +13,7 @@ from pacs.dicom import server
 from ris.equipment.models import Modality
 from scheduling import services
 from scheduling.models import Resource
+from tests.conftest import make_user
 from tests.pacs.conftest import dcmtk, free_port
 from tests.scheduling.conftest import open_every_day
 
@@ -151,3 +152,21 @@ def test_dcmtks_own_example_query_file_gets_the_worklist(listener, booked, tmp_p
         (booked.order.accession_number, booked.order.study_instance_uid)
     ]
     assert responses[0].ScheduledProcedureStepSequence[0].ScheduledStationAETitle == "CT1"
+
+
+def test_it_matches_the_scheduled_performing_physician(listener, booked, tmp_path, make_order, patient, tomorrow_at):
+    house = make_user("house", "radiologist")
+    other = services.book_appointment(
+        actor=booked.created_by, order=make_order(patient), resource=booked.resource, start=tomorrow_at(11)
+    )
+    services.modify_appointment(actor=booked.created_by, appointment=other, performing_physician=house)
+    key = "ScheduledProcedureStepSequence[0].ScheduledPerformingPhysicianName"
+
+    exact = worklist(listener, tmp_path, "CT1", f"{key}=Test^House")[1]
+    wildcard = worklist(listener, tmp_path, "CT1", f"{key}=Te*^H*")[1]
+    nobody = worklist(listener, tmp_path, "CT1", f"{key}=Test^Wilson")[1]
+
+    assert [ds.AccessionNumber for ds in exact] == [other.order.accession_number]
+    assert str(exact[0].ScheduledProcedureStepSequence[0].ScheduledPerformingPhysicianName) == "Test^House"
+    assert [ds.AccessionNumber for ds in wildcard] == [other.order.accession_number]
+    assert nobody == []
