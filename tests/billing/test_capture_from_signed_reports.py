@@ -1,0 +1,110 @@
+"""Billing's professional capture wired to reporting's real signing (HTTP, with the password), not hand-made events."""
+
+import pytest
+
+from billing.models import Charge
+from reporting.models import Report
+from tests.conftest import PASSWORD, login, make_user
+
+
+@pytest.fixture
+def resident(db):
+    return make_user("rory", "radiologist", npi="1003000126")
+
+
+def _claim(client, user, order) -> Report:
+    login(client, user)
+    assert client.post(f"/reports/claim/{order.pk}/").status_code == 302
+    return Report.objects.get(order=order)
+
+
+def _sign(client, report, *, final=True, password=PASSWORD):
+    data = {
+        "section-impression": "No acute abnormality.",
+        "version": report.version,
+        "password": password,
+        "final": "1" if final else "0",
+        "severity": "critical",
+    }
+    return client.post(f"/reports/{report.pk}/sign/", data)
+
+
+def _charges(order):
+    return list(
+        Charge.objects.filter(order=order).order_by("component").values_list("component", "rendering_npi", "status")
+    )
+
+
+def test_it_puts_the_signing_radiologist_on_the_global_charge(client, settings, completed_order, radiologist):
+    settings.LUMEN_BILLING_SPLIT = "global"
+    report = _claim(client, radiologist, completed_order)
+    assert _charges(completed_order) == [("global", "", "pending")]
+    assert _sign(client, report).status_code == 302
+    assert _charges(completed_order) == [("global", "1234567893", "pending")]
+    charge = Charge.objects.get(order=completed_order)
+    assert charge.rendering_provider == radiologist
+    assert not any("rendering" in p.lower() for p in charge.problems)
+
+
+def test_it_creates_the_professional_charge_once_on_the_signer_in_split_mode(
+    client, settings, insured, make_order, complete, referring_doctor, radiologist
+):
+    settings.LUMEN_BILLING_SPLIT = "split"
+    order = complete(make_order(insured(), referring_physician=referring_doctor))
+    assert _charges(order) == [("technical", "", "pending")]
+    report = _claim(client, radiologist, order)
+    assert _sign(client, report).status_code == 302
+    assert _charges(order) == [("professional", "1234567893", "pending"), ("technical", "", "pending")]
+    professional = Charge.objects.get(order=order, component="professional")
+    assert professional.rendering_provider == radiologist
+    assert [(line.code, line.modifiers) for line in professional.lines.all()] == [("70450", ["26"])]
+    assert professional.lines.get().amount is not None
+
+
+@pytest.mark.parametrize("split", ["global", "split"])
+def test_it_bills_no_professional_component_for_a_preliminary_read(
+    client, settings, split, insured, make_order, complete, referring_doctor, resident, radiologist
+):
+    settings.LUMEN_BILLING_SPLIT = split
+    order = complete(make_order(insured(), referring_physician=referring_doctor))
+    first = "technical" if split == "split" else "global"
+    report = _claim(client, resident, order)
+    assert _sign(client, report, final=False).status_code == 302
+    assert Report.objects.get(pk=report.pk).status == "preliminary"
+    assert _charges(order) == [(first, "", "pending")]
+    # The attending takes the preliminary read over and signs it final: the charge is theirs, not the resident's.
+    report = _claim(client, radiologist, order)
+    assert _sign(client, report).status_code == 302
+    expected = [(first, "1234567893", "pending")]
+    if split == "split":
+        expected = [("professional", "1234567893", "pending"), ("technical", "", "pending")]
+    assert _charges(order) == expected
+
+
+@pytest.mark.parametrize("split", ["global", "split"])
+def test_it_bills_no_second_professional_charge_for_an_amendment_or_addendum(
+    client, settings, split, insured, make_order, complete, referring_doctor, radiologist, resident
+):
+    settings.LUMEN_BILLING_SPLIT = split
+    order = complete(make_order(insured(), referring_physician=referring_doctor))
+    report = _claim(client, radiologist, order)
+    assert _sign(client, report).status_code == 302
+    before = _charges(order)
+    login(client, resident)
+    response = client.post(
+        f"/reports/{report.pk}/amend/",
+        {"section-impression": "Small subdural haematoma.", "reason": "Missed finding", "password": PASSWORD},
+    )
+    assert response.status_code == 302
+    assert Report.objects.get(pk=report.pk).status == "amended"
+    response = client.post(f"/reports/{report.pk}/addendum/", {"text": "Discussed by phone.", "password": PASSWORD})
+    assert response.status_code == 302
+    assert _charges(order) == before
+    assert Charge.objects.filter(order=order).count() == (2 if split == "split" else 1)
+
+
+def test_it_refuses_a_sign_with_a_wrong_password_and_bills_nothing(client, settings, completed_order, radiologist):
+    settings.LUMEN_BILLING_SPLIT = "split"
+    report = _claim(client, radiologist, completed_order)
+    assert _sign(client, report, password="wrong").status_code == 400
+    assert _charges(completed_order) == [("global", "", "pending")]
