@@ -32,6 +32,7 @@ from billing.choices import (
     Frequency,
     LineKind,
 )
+from billing.export import CLAIMS_PER_TRANSACTION
 from billing.models import (
     Charge,
     ChargeLine,
@@ -666,9 +667,18 @@ def export_claims(*, actor, format: str, claims=None, request=None, channel: str
             patients.add(claim.patient_id)
     if errors:
         raise ValidationError(errors)
+    first_transaction = None
+    if format == ClaimFormat.X12_837P:
+        # ST02 never repeats across exports either: one number per transaction set from its own counter (locked
+        # until this commits, so the batch's numbers are consecutive).
+        transactions = -(-len(ids) // CLAIMS_PER_TRANSACTION)
+        first_transaction = next_value("billing-x12-transaction")
+        for _ in range(transactions - 1):
+            next_value("billing-x12-transaction")
     batch = ExportBatch.objects.create(
         format=format,
         control_number=next_value("billing-x12-interchange"),
+        first_transaction_number=first_transaction,
         created_by=actor,
         claim_count=len(ids),
         total=total,
