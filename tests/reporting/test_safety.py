@@ -18,6 +18,7 @@ from ris.patients import services as patient_services
 from ris.patients.models import Patient
 from tests.conftest import PASSWORD, login
 from tests.pacs.conftest import write_series
+from tests.reporting.test_pdf import pdf_text
 
 
 @pytest.fixture
@@ -166,3 +167,27 @@ def test_it_ends_every_share_when_the_patient_withdraws_consent(
     assert list(Order.objects.for_user(referring_doctor)) == [signed.order]
     patient_services.record_consent(patient=patient, actor=front_desk, kind="telemedicine_sharing", decision="granted")
     assert list(Study.objects.for_user(other_doctor)) == [study]
+
+
+def test_it_shows_the_referrer_the_signed_preliminary_text_not_the_unsigned_edits(
+    client, api, claimed, radiologist, radiologist2, referring_doctor
+):
+    services.sign_report(
+        report=claimed, actor=radiologist, password=PASSWORD, final=False, sections={"impression": "Signed prelim."}
+    )
+    report = services.claim_report(order=claimed.order, actor=radiologist2)  # the attending takes it over
+    services.autosave_report(
+        report=report, actor=radiologist2, sections={"impression": "Unsigned rewrite."}, version=report.version
+    )
+    login(client, referring_doctor)
+    page = client.get(f"/portal/orders/{claimed.order_id}/").content.decode()
+    assert "Signed prelim." in page
+    assert "Unsigned rewrite." not in page
+    pdf = pdf_text(client.get(f"/portal/reports/{claimed.pk}/pdf/"))
+    assert "Signed prelim." in pdf
+    assert "Unsigned rewrite." not in pdf
+    api.force_authenticate(referring_doctor)
+    [row] = api.get("/api/v1/reports/").json()["results"]
+    assert {s["key"]: s["text"] for s in row["sections"]}["impression"] == "Signed prelim."
+    # The attending's editor keeps the rewrite.
+    assert Report.objects.get(pk=claimed.pk).sections["impression"] == "Unsigned rewrite."
