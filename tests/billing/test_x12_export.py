@@ -243,3 +243,20 @@ def test_each_payer_is_billed_in_its_own_format(ready_claim, billing_clerk, acme
         "billed in the other format."
     ]
     assert services.export_claims(actor=billing_clerk, format="csv").claim_count == 1
+
+
+def test_a_payer_that_starts_requiring_prior_authorisation_blocks_its_ready_claims(ready_claim, billing_clerk, acme):
+    services.save_payer(actor=billing_clerk, payer=acme, requires_prior_auth=True)
+
+    with pytest.raises(ValidationError) as caught:
+        services.export_claims(actor=billing_clerk, format="x12")
+
+    charge = Charge.objects.get()
+    assert caught.value.message_dict == {
+        ready_claim.number: [
+            f"Charge {charge.pk} ({charge.order.accession_number}): Missing prior-authorisation number "
+            "(Acme Health requires one)."
+        ]
+    }
+    ready_claim.refresh_from_db()
+    assert ready_claim.status == "ready"
