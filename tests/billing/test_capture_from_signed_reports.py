@@ -1,5 +1,7 @@
 """Billing's professional capture wired to reporting's real signing (HTTP, with the password), not hand-made events."""
 
+from decimal import Decimal
+
 import pytest
 
 from billing.models import Charge
@@ -58,7 +60,9 @@ def test_it_creates_the_professional_charge_once_on_the_signer_in_split_mode(
     professional = Charge.objects.get(order=order, component="professional")
     assert professional.rendering_provider == radiologist
     assert [(line.code, line.modifiers) for line in professional.lines.all()] == [("70450", ["26"])]
-    assert professional.lines.get().amount is not None
+    assert professional.lines.get().amount == Decimal("60.00")
+    assert professional.problems == []
+    assert professional.date_of_service == Charge.objects.get(order=order, component="technical").date_of_service
 
 
 @pytest.mark.parametrize("split", ["global", "split"])
@@ -108,3 +112,26 @@ def test_it_refuses_a_sign_with_a_wrong_password_and_bills_nothing(client, setti
     report = _claim(client, radiologist, completed_order)
     assert _sign(client, report, password="wrong").status_code == 400
     assert _charges(completed_order) == [("global", "", "pending")]
+
+
+def test_it_exports_the_split_charges_of_a_signed_report_as_valid_837p(
+    client, settings, insured, make_order, complete, referring_doctor, radiologist, billing_clerk
+):
+    from billing import export, services
+    from tests.billing.conftest import pyx12_errors
+
+    settings.LUMEN_BILLING_SPLIT = "split"
+    order = complete(make_order(insured(), referring_physician=referring_doctor))
+    assert _sign(client, _claim(client, radiologist, order)).status_code == 302
+    for charge in Charge.objects.filter(order=order).order_by("component"):
+        services.release_charge(charge=charge, actor=billing_clerk)
+    claims = services.build_claims(actor=billing_clerk)
+    for claim in claims:
+        services.change_claim_status(claim=claim, to="ready", actor=billing_clerk)
+    text = "".join(export.render(services.export_claims(actor=billing_clerk, format="x12")))
+    assert pyx12_errors(text) == []
+    segs = [s.split("*") for s in text.split("~\n") if s]
+    assert sorted(s[1] for s in segs if s[0] == "SV1") == ["HC:70450:26", "HC:70450:TC"]
+    assert [s for s in segs if s[:2] == ["NM1", "82"]] == [
+        ["NM1", "82", "1", "TEST", "RITA", "", "", "", "XX", "1234567893"]
+    ]
