@@ -415,7 +415,12 @@ def add_addendum(*, report: Report, actor, password: str, text: str, draft: Adde
     if len(text) > MAX_SECTION_LENGTH:
         raise ValidationError({"text": f"An addendum is at most {MAX_SECTION_LENGTH} characters."})
     now = timezone.now()
-    if draft is not None and draft.report_id == report.pk and draft.signed_at is None:
+    if (
+        draft is not None
+        and draft.report_id == report.pk
+        and draft.signed_at is None
+        and draft.author_id == actor.pk  # only the author signs their own late text
+    ):
         draft.text, draft.signed_at, draft.author = text, now, actor
         draft.save(update_fields=["text", "signed_at", "author"])
         addendum = draft

@@ -236,7 +236,9 @@ def addendum(request, pk: int):
     report = visible_report(request, pk)
     form = AddendumForm(request.POST)
     if form.is_valid():
-        draft = report.addenda.filter(pk=form.cleaned_data["draft"], signed_at__isnull=True).first()
+        draft = report.addenda.filter(
+            pk=form.cleaned_data["draft"], signed_at__isnull=True, author=request.user
+        ).first()
         try:
             services.add_addendum(
                 report=report,

@@ -191,3 +191,18 @@ def test_it_shows_the_referrer_the_signed_preliminary_text_not_the_unsigned_edit
     assert {s["key"]: s["text"] for s in row["sections"]}["impression"] == "Signed prelim."
     # The attending's editor keeps the rewrite.
     assert Report.objects.get(pk=claimed.pk).sections["impression"] == "Unsigned rewrite."
+
+
+def test_it_lets_only_its_author_sign_a_draft_addendum(client, signed, radiologist, radiologist2):
+    with pytest.raises(services.StaleReport):
+        services.autosave_report(report=signed, actor=radiologist, sections={"findings": "Late text."}, version=1)
+    draft = signed.addenda.get()
+    login(client, radiologist2)
+    response = client.post(
+        f"/reports/{signed.pk}/addendum/", {"text": "My own note.", "password": PASSWORD, "draft": draft.pk}
+    )
+    assert response.status_code == 302
+    rows = [(a.author.username, a.text, a.signed_at is None) for a in signed.addenda.order_by("id")]
+    assert rows == [("rita", "Findings: Late text.", True), ("ravi", "My own note.", False)]
+    services.add_addendum(report=signed, actor=radiologist2, password=PASSWORD, text="Again.", draft=draft)
+    assert signed.addenda.get(pk=draft.pk).signed_at is None
