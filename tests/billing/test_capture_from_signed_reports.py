@@ -135,3 +135,38 @@ def test_it_exports_the_split_charges_of_a_signed_report_as_valid_837p(
     assert [s for s in segs if s[:2] == ["NM1", "82"]] == [
         ["NM1", "82", "1", "TEST", "RITA", "", "", "", "XX", "1234567893"]
     ]
+
+
+@pytest.mark.parametrize(("at_completion", "at_signing"), [("global", "split"), ("split", "global")])
+def test_it_follows_the_exams_own_capture_when_the_setting_changed_in_between(
+    client, settings, at_completion, at_signing, insured, make_order, complete, referring_doctor, radiologist
+):
+    settings.LUMEN_BILLING_SPLIT = at_completion
+    order = complete(make_order(insured(), referring_physician=referring_doctor))
+    settings.LUMEN_BILLING_SPLIT = at_signing
+    assert _sign(client, _claim(client, radiologist, order)).status_code == 302
+    if at_completion == "global":  # no 26 on top of a global charge
+        assert _charges(order) == [("global", "1234567893", "pending")]
+    else:  # the technical component still gets its professional one
+        assert _charges(order) == [("professional", "1234567893", "pending"), ("technical", "", "pending")]
+
+
+def test_it_captures_no_second_charge_when_a_completion_repeats_after_the_setting_changed(
+    settings, completed_order, technologist
+):
+    from django.utils import timezone
+
+    from ris.events import OrderStatusEvent, order_status_changed
+    from ris.orders.models import Order
+
+    settings.LUMEN_BILLING_SPLIT = "split"
+    event = OrderStatusEvent(
+        order_id=completed_order.pk,
+        from_status="in_progress",
+        to_status="completed",
+        actor_id=technologist.pk,
+        reason="",
+        at=timezone.now(),
+    )
+    order_status_changed.send(sender=Order, event=event)  # the completion arrives again
+    assert _charges(completed_order) == [("global", "", "pending")]
