@@ -170,3 +170,30 @@ def test_it_captures_no_second_charge_when_a_completion_repeats_after_the_settin
     )
     order_status_changed.send(sender=Order, event=event)  # the completion arrives again
     assert _charges(completed_order) == [("global", "", "pending")]
+
+
+def test_the_dashboard_shows_a_final_report_whose_professional_charge_is_missing(
+    client, settings, billing_clerk, insured, make_order, complete, referring_doctor, radiologist
+):
+    from django.utils import timezone
+
+    from billing import dashboard
+    from billing.receivers import on_report_status_changed
+    from ris.events import report_status_changed
+
+    settings.LUMEN_BILLING_SPLIT = "split"
+    billed = complete(make_order(insured(), referring_physician=referring_doctor))
+    missed = complete(make_order(insured(), referring_physician=referring_doctor))
+    assert _sign(client, _claim(client, radiologist, billed)).status_code == 302
+    report_status_changed.disconnect(dispatch_uid="billing-professional")
+    try:
+        assert _sign(client, _claim(client, radiologist, missed)).status_code == 302
+    finally:
+        report_status_changed.connect(on_report_status_changed, dispatch_uid="billing-professional")
+    today = timezone.localdate()
+    data = dashboard.figures(today, today)
+    assert (data["missing_professional_count"], data["missing_professional_order_ids"]) == (1, [missed.pk])
+    login(client, billing_clerk)
+    page = client.get("/billing/dashboard/", {"start": today.isoformat(), "end": today.isoformat()})
+    assert "Final report without a professional (26) charge" in page.content.decode()
+    assert f"/orders/{missed.pk}/" in page.content.decode()
