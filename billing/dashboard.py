@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Sum
 from django.utils import timezone
 
-from billing.choices import ChargeStatus, ClaimStatus
+from billing.choices import ChargeStatus, ClaimStatus, Component
 from billing.models import Charge, ChargeLine, Claim
 from ris.orders.models import OrderStatusChange
 
@@ -31,6 +31,15 @@ def figures(start: dt.date, end: dt.date) -> dict:
     )
     charged = set(Charge.objects.filter(order_id__in=completed).values_list("order_id", flat=True))
     missing = sorted(completed - charged)
+    # Split billing: a report made final (the order's "final" state) must have brought its professional component.
+    finals = OrderStatusChange.objects.filter(to_status="final", at__gte=low, at__lt=high).values("order_id")
+    split = set(
+        Charge.objects.filter(order_id__in=finals, component=Component.TECHNICAL).values_list("order_id", flat=True)
+    )
+    professional = set(
+        Charge.objects.filter(order_id__in=split, component=Component.PROFESSIONAL).values_list("order_id", flat=True)
+    )
+    missing_professional = sorted(split - professional)
     charges = Charge.objects.filter(date_of_service__gte=start, date_of_service__lte=end)
     line_total = ExpressionWrapper(F("amount") * F("units"), output_field=DecimalField(max_digits=14, decimal_places=2))
     lines = ChargeLine.objects.filter(
@@ -64,6 +73,8 @@ def figures(start: dt.date, end: dt.date) -> dict:
         "charges_captured": len(charged),
         "missing_order_ids": missing[:100],
         "missing_count": len(missing),
+        "missing_professional_order_ids": missing_professional[:100],
+        "missing_professional_count": len(missing_professional),
         "charges_by_status": charge_states,
         "attention_count": charges.needing_attention().count(),
         "claims_by_status": claim_states,
@@ -80,6 +91,7 @@ def csv_rows(data: dict):
     yield ["capture", "exams completed", data["exams_completed"], ""]
     yield ["capture", "charges captured", data["charges_captured"], ""]
     yield ["capture", "completed without a charge", data["missing_count"], ""]
+    yield ["capture", "final report without a professional charge", data["missing_professional_count"], ""]
     for row in data["charges_by_status"]:
         yield ["charges by state", row["key"], row["count"], ""]
     for row in data["claims_by_status"]:

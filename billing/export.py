@@ -217,11 +217,18 @@ def _claim_segments(claim: Claim, hl: int) -> tuple[list[str], int]:
     return out, last_hl
 
 
+def transaction_control(number: int, batch: ExportBatch) -> str:
+    """ST02/SE02 of the batch's ``number``-th transaction set (1-based): from the batch's own range, so it never
+    repeats across exports (batches made before the range existed count from 0001)."""
+    first = batch.first_transaction_number
+    return f"{first + number - 1:04d}" if first else f"{number:04d}"
+
+
 def _transaction_header(number: int, batch: ExportBatch) -> list[str]:
     s = settings
     when = batch.created_at
     return [
-        seg("ST", "837", f"{number:04d}", "005010X222A1"),
+        seg("ST", "837", transaction_control(number, batch), "005010X222A1"),
         seg(
             "BHT",
             "0019",
@@ -292,10 +299,10 @@ def x12_chunks(batch: ExportBatch) -> Iterator[str]:
         in_transaction += 1
         yield "".join(segments)
         if in_transaction == CLAIMS_PER_TRANSACTION:
-            yield seg("SE", count + 1, f"{transactions:04d}")
+            yield seg("SE", count + 1, transaction_control(transactions, batch))
             in_transaction = 0
     if in_transaction:
-        yield seg("SE", count + 1, f"{transactions:04d}")
+        yield seg("SE", count + 1, transaction_control(transactions, batch))
     yield seg("GE", transactions, batch.control_number)
     yield seg("IEA", "1", control)
 

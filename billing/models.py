@@ -177,7 +177,10 @@ class ExportBatch(models.Model):
     claims it holds (which are locked once exported) and the control number it was given."""
 
     format = models.CharField(max_length=4, choices=ClaimFormat.choices)
-    control_number = models.PositiveIntegerField(unique=True, help_text="X12 ISA13 / GS06 / ST02 base.")
+    control_number = models.PositiveIntegerField(unique=True, help_text="X12 ISA13 / GS06.")
+    first_transaction_number = models.PositiveIntegerField(
+        null=True, blank=True, help_text="X12 ST02 of the first transaction set; each further one takes the next."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     claim_count = models.PositiveIntegerField(default=0)

@@ -32,6 +32,7 @@ from billing.choices import (
     Frequency,
     LineKind,
 )
+from billing.export import CLAIMS_PER_TRANSACTION
 from billing.models import (
     Charge,
     ChargeLine,
@@ -184,6 +185,8 @@ def capture_charge(*, order_id: int, actor=None, at: dt.datetime | None = None) 
         pk=order_id
     )
     day = timezone.localdate(at or timezone.now())
+    if order.charges.filter(component__in=[Component.GLOBAL, Component.TECHNICAL]).exists():
+        return []  # captured already, perhaps under the other split setting: never a global and a technical charge
     component = Component.TECHNICAL if settings.LUMEN_BILLING_SPLIT == BillingSplit.SPLIT else Component.GLOBAL
     charge = _new_charge(order, component, actor=actor, day=day)
     return [charge] if charge is not None else []
@@ -197,7 +200,15 @@ def capture_professional(*, order_id: int, signer_id: int | None, actor=None) ->
     signer = actor_of(signer_id)
     if signer is None:
         return None
-    if settings.LUMEN_BILLING_SPLIT == BillingSplit.SPLIT:
+    # The exam's own capture decides, not today's setting: a global charge made before the setting changed to split
+    # gets its radiologist (no 26 on top of it), and a technical one gets its professional component.
+    captured = set(
+        Charge.objects.filter(order_id=order_id, component__in=[Component.GLOBAL, Component.TECHNICAL])
+        .exclude(status=ChargeStatus.VOID)
+        .values_list("component", flat=True)
+    )
+    split = Component.TECHNICAL in captured or (not captured and settings.LUMEN_BILLING_SPLIT == BillingSplit.SPLIT)
+    if split:
         order = Order.objects.select_related("patient", "procedure", "referring_physician__provider_profile").get(
             pk=order_id
         )
@@ -666,9 +677,18 @@ def export_claims(*, actor, format: str, claims=None, request=None, channel: str
             patients.add(claim.patient_id)
     if errors:
         raise ValidationError(errors)
+    first_transaction = None
+    if format == ClaimFormat.X12_837P:
+        # ST02 never repeats across exports either: one number per transaction set from its own counter (locked
+        # until this commits, so the batch's numbers are consecutive).
+        transactions = -(-len(ids) // CLAIMS_PER_TRANSACTION)
+        first_transaction = next_value("billing-x12-transaction")
+        for _ in range(transactions - 1):
+            next_value("billing-x12-transaction")
     batch = ExportBatch.objects.create(
         format=format,
         control_number=next_value("billing-x12-interchange"),
+        first_transaction_number=first_transaction,
         created_by=actor,
         claim_count=len(ids),
         total=total,

@@ -157,6 +157,15 @@ def claim_problems(claim, charges=None) -> list[str]:
             problems.append(f"Charge {charge.pk} ({charge.order.accession_number}) is not released.")
         for problem in charge.problems:
             problems.append(f"Charge {charge.pk} ({charge.order.accession_number}): {problem}")
+        # Checked here too: the payer may have started requiring it after the charge was released.
+        prior_auth = f"Missing prior-authorisation number ({claim.payer} requires one)."
+        if (
+            claim.payer.requires_prior_auth
+            and claim.frequency != "8"
+            and not charge.prior_auth_number.strip()
+            and prior_auth not in charge.problems
+        ):
+            problems.append(f"Charge {charge.pk} ({charge.order.accession_number}): {prior_auth}")
     diagnoses = {c for charge in charges for c in charge.icd10_codes}
     if len(diagnoses) > MAX_DIAGNOSES:
         problems.append(f"The claim's charges have {len(diagnoses)} diagnosis codes; at most {MAX_DIAGNOSES} fit.")

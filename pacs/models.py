@@ -7,10 +7,12 @@ its full header as DICOM JSON (PS3.18 F.2, bulk data left out) so metadata reque
 from __future__ import annotations
 
 from auditlog.registry import auditlog
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from guardian.managers import UserObjectPermissionManager
@@ -200,9 +202,26 @@ class StudyShare(UserObjectPermissionBase):
         return self.expires_at > timezone.now()
 
 
+def consented_shares(user) -> models.QuerySet:
+    """The unexpired shares to ``user`` whose patient's latest telemedicine sharing consent is still "granted":
+    withdrawing the consent ends every share of the patient's studies at once."""
+    consent_model = apps.get_model("patients", "Consent")
+    latest = (
+        consent_model.objects.filter(patient=models.OuterRef("shared_patient"), kind="telemedicine_sharing")
+        .order_by("-recorded_at", "-id")
+        .values("decision")[:1]
+    )
+    return (
+        StudyShare.objects.filter(user=user)
+        .annotate(shared_patient=Coalesce("content_object__patient_id", "content_object__order__patient_id"))
+        .annotate(consent=models.Subquery(latest))
+        .filter(consent="granted")
+    )
+
+
 def shared_study_ids(user) -> models.QuerySet:
-    """Ids of the studies shared with ``user`` right now (a subquery)."""
-    return StudyShare.objects.filter(user=user, permission__codename="view_study").values("content_object_id")
+    """Ids of the studies shared with ``user`` right now (a subquery; see ``consented_shares``)."""
+    return consented_shares(user).filter(permission__codename="view_study").values("content_object_id")
 
 
 auditlog.register(Study, exclude_fields=["updated_at", "number_of_series", "number_of_instances", "size_bytes"])

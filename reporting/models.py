@@ -130,6 +130,14 @@ class Report(models.Model):
         """(key, title, text) in template order."""
         return [(key, title, self.sections.get(key, "")) for key, title in self.section_titles]
 
+    def signed_section_list(self) -> list[tuple[str, str, str]]:
+        """(key, title, text) as last signed: what the referrer, the PDF and the API show. A preliminary report being
+        edited towards final shows its signed preliminary text, never the unsigned edits; a draft its current text.
+        """
+        versions = list(self.versions.all())  # prefetched by lists
+        latest = max(versions, key=lambda v: v.number, default=None)
+        return latest.section_list() if latest is not None else self.section_list()
+
     @property
     def impression(self) -> str:
         return self.sections.get("impression", "")

@@ -70,7 +70,7 @@ def report_pdf(report: Report) -> bytes:
         story.append(_para("PRELIMINARY REPORT – not yet final", styles["Heading2"]))
     if report.critical and hasattr(report, "critical_result"):
         story.append(_para(f"Critical result: {report.critical_result.finding}", styles["Heading2"]))
-    for _key, title, text in report.section_list():
+    for _key, title, text in report.signed_section_list():
         if text.strip():
             story += [_para(title, heading), _para(text, body)]
     story.append(Spacer(1, 6 * mm))

@@ -26,7 +26,8 @@ from reporting.models import CriticalResult, Report
 from reporting.views import pdf_response, visible_report
 from ris.accounts.choices import Role
 from ris.accounts.roles import roles_required
-from ris.audit.services import record_search, visible_record
+from ris.audit.choices import Action
+from ris.audit.services import record_access, record_search, visible_record
 from ris.orders.filtersets import OrderFilterSet
 from ris.orders.models import Order
 
@@ -67,6 +68,8 @@ def home(request):
 def order_detail(request, pk: int):
     order = _visible_order(request, pk)
     report = Report.objects.filter(order=order, status__in=VISIBLE_TO_REFERRER).select_related("signer").first()
+    if report is not None:  # the report's text is on this page: its view is logged as well as the order's
+        record_access(request=request, action=Action.VIEW, obj=report, patient=order.patient_id)
     studies = Study.objects.for_user(request.user).filter(order=order)
     own = order.referring_physician_id == request.user.pk
     shares = StudyShare.objects.filter(content_object__order=order, shared_by=request.user).select_related(

@@ -43,6 +43,7 @@ from reporting.models import (
     ReportTemplate,
     ReportVersion,
 )
+from reporting.querysets import reading_worklist
 from reporting.transcription import get_transcriber
 from ris.accounts.choices import Role
 from ris.events import ReportEvent, ReportResultStatus, ReportSectionText, report_status_changed
@@ -112,6 +113,11 @@ def claim_report(*, order: Order, actor) -> Report:
     report = Report.objects.select_for_update().filter(order=order).first()
     now = timezone.now()
     if report is None:
+        if not reading_worklist().filter(pk=order.pk).exists():
+            raise ValidationError(
+                f"The exam is {order.get_status_display().lower()} and has no images yet; it can be claimed once "
+                "its images arrive or it is completed."
+            )
         template = template_for(order)
         titles, texts = _start_sections(order, template)
         try:
@@ -415,7 +421,12 @@ def add_addendum(*, report: Report, actor, password: str, text: str, draft: Adde
     if len(text) > MAX_SECTION_LENGTH:
         raise ValidationError({"text": f"An addendum is at most {MAX_SECTION_LENGTH} characters."})
     now = timezone.now()
-    if draft is not None and draft.report_id == report.pk and draft.signed_at is None:
+    if (
+        draft is not None
+        and draft.report_id == report.pk
+        and draft.signed_at is None
+        and draft.author_id == actor.pk  # only the author signs their own late text
+    ):
         draft.text, draft.signed_at, draft.author = text, now, actor
         draft.save(update_fields=["text", "signed_at", "author"])
         addendum = draft

@@ -141,6 +141,13 @@ def report_detail(request, pk: int):
     return render(request, "reporting/report.html", _context(request, report))
 
 
+def _posted_sections(request, report: Report) -> dict[str, str]:
+    """The sections the form posted; a section left out keeps its text (it is not blanked)."""
+    return {
+        key: request.POST[f"section-{key}"] for key, _title in report.section_titles if f"section-{key}" in request.POST
+    }
+
+
 def _json_body(request) -> dict:
     try:
         body = json.loads(request.body or b"{}")
@@ -185,7 +192,7 @@ def autosave(request, pk: int):
 def sign(request, pk: int):
     report = visible_report(request, pk)
     form = SignForm(request.POST)
-    sections = {key: request.POST.get(f"section-{key}", "") for key, _title in report.section_titles}
+    sections = _posted_sections(request, report)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -231,7 +238,9 @@ def addendum(request, pk: int):
     report = visible_report(request, pk)
     form = AddendumForm(request.POST)
     if form.is_valid():
-        draft = report.addenda.filter(pk=form.cleaned_data["draft"], signed_at__isnull=True).first()
+        draft = report.addenda.filter(
+            pk=form.cleaned_data["draft"], signed_at__isnull=True, author=request.user
+        ).first()
         try:
             services.add_addendum(
                 report=report,
@@ -253,7 +262,7 @@ def addendum(request, pk: int):
 def amend(request, pk: int):
     report = visible_report(request, pk)
     form = AmendForm(request.POST)
-    sections = {key: request.POST.get(f"section-{key}", "") for key, _title in report.section_titles}
+    sections = _posted_sections(request, report)
     if form.is_valid():
         try:
             services.amend_report(

@@ -52,7 +52,7 @@ class ReportSerializer(serializers.ModelSerializer):
         ]
 
     def get_sections(self, obj) -> list[dict]:
-        return [{"key": k, "title": t, "text": x} for k, t, x in obj.section_list()]
+        return [{"key": k, "title": t, "text": x} for k, t, x in obj.signed_section_list()]
 
 
 class ReportDetailSerializer(ReportSerializer):

@@ -51,4 +51,8 @@ def test_revenue_by_modality_and_payer_and_claims_by_state(
     ]
     assert [(r["key"], r["count"]) for r in data["claims_by_status"]] == [("draft", 2)]
     assert data["revenue_total"] == Decimal("225.50")
+    # Money stays Decimal (a float would compare equal above and round wrongly later).
+    amounts = [r["amount"] for key in ("revenue_by_modality", "revenue_by_payer") for r in data[key]]
+    amounts += [data["revenue_total"], *(r["amount"] for r in data["claims_by_status"])]
+    assert {type(a) for a in amounts} == {Decimal}
     assert dashboard.figures(today + dt.timedelta(days=1), today + dt.timedelta(days=2))["exams_completed"] == 0

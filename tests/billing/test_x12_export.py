@@ -129,15 +129,57 @@ def test_several_claims_lines_modifiers_pointers_and_a_dependent_patient(
     assert find(segs, "NM1", "QC")[0][3] == "PATIENT2"
 
 
-def test_control_numbers_never_repeat(insured, make_order, complete, code_and_release, referring_doctor, billing_clerk):
-    numbers = []
-    for _ in range(3):
+def _export_one(insured, make_order, complete, code_and_release, referring_doctor, billing_clerk, claims=1):
+    for _ in range(claims):
         code_and_release(complete(make_order(insured(), referring_physician=referring_doctor)))
-        for claim in services.build_claims(actor=billing_clerk):
-            services.change_claim_status(claim=claim, to="ready", actor=billing_clerk)
-        batch = services.export_claims(actor=billing_clerk, format="x12")
-        numbers.append(segments("".join(export.render(batch)))[0][13])
-    assert numbers == ["000000001", "000000002", "000000003"]
+    for claim in services.build_claims(actor=billing_clerk):
+        services.change_claim_status(claim=claim, to="ready", actor=billing_clerk)
+    return services.export_claims(actor=billing_clerk, format="x12")
+
+
+def _controls(text):
+    """ISA13, GS06 and the (ST02, SE02) pairs of an interchange."""
+    segs = segments(text)
+    pairs = list(zip([s[2] for s in find(segs, "ST")], [s[2] for s in find(segs, "SE")], strict=True))
+    return segs[0][13], find(segs, "GS")[0][6], pairs
+
+
+def test_control_numbers_never_repeat(insured, make_order, complete, code_and_release, referring_doctor, billing_clerk):
+    args = (insured, make_order, complete, code_and_release, referring_doctor, billing_clerk)
+    controls = [_controls("".join(export.render(_export_one(*args)))) for _ in range(3)]
+    assert controls == [
+        ("000000001", "1", [("0001", "0001")]),
+        ("000000002", "2", [("0002", "0002")]),
+        ("000000003", "3", [("0003", "0003")]),
+    ]
+
+
+def test_each_transaction_set_of_a_batch_has_its_own_control_number_and_count(
+    monkeypatch, insured, make_order, complete, code_and_release, referring_doctor, billing_clerk
+):
+    monkeypatch.setattr(export, "CLAIMS_PER_TRANSACTION", 2)
+    monkeypatch.setattr(services, "CLAIMS_PER_TRANSACTION", 2)
+    args = (insured, make_order, complete, code_and_release, referring_doctor, billing_clerk)
+    first = _export_one(*args, claims=3)
+    second = _export_one(*args, claims=1)
+    text = "".join(export.render(first))
+    assert pyx12_errors(text) == []
+    assert _controls(text) == ("000000001", "1", [("0001", "0001"), ("0002", "0002")])
+    assert _controls("".join(export.render(second))) == ("000000002", "2", [("0003", "0003")])
+    assert "".join(export.render(first)) == text  # a download again is the same file
+    segs = segments(text)
+    starts = [i for i, s in enumerate(segs) if s[0] == "ST"]
+    ends = [i for i, s in enumerate(segs) if s[0] == "SE"]
+    assert [int(segs[e][1]) for e in ends] == [e - s + 1 for s, e in zip(starts, ends, strict=True)]
+    assert find(segs, "GE")[0][1] == "2"
+    # HL numbers start again at 1 in each transaction set; each subscriber's parent is that set's billing provider.
+    assert [(s[1], s[2], s[3]) for s in find(segs, "HL")] == [
+        ("1", "", "20"),
+        ("2", "1", "22"),
+        ("3", "1", "22"),
+        ("1", "", "20"),
+        ("2", "1", "22"),
+    ]
 
 
 def test_a_void_claim_goes_out_with_frequency_8_and_the_payer_claim_number(ready_claim, billing_clerk):
@@ -201,3 +243,20 @@ def test_each_payer_is_billed_in_its_own_format(ready_claim, billing_clerk, acme
         "billed in the other format."
     ]
     assert services.export_claims(actor=billing_clerk, format="csv").claim_count == 1
+
+
+def test_a_payer_that_starts_requiring_prior_authorisation_blocks_its_ready_claims(ready_claim, billing_clerk, acme):
+    services.save_payer(actor=billing_clerk, payer=acme, requires_prior_auth=True)
+
+    with pytest.raises(ValidationError) as caught:
+        services.export_claims(actor=billing_clerk, format="x12")
+
+    charge = Charge.objects.get()
+    assert caught.value.message_dict == {
+        ready_claim.number: [
+            f"Charge {charge.pk} ({charge.order.accession_number}): Missing prior-authorisation number "
+            "(Acme Health requires one)."
+        ]
+    }
+    ready_claim.refresh_from_db()
+    assert ready_claim.status == "ready"

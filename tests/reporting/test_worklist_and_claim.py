@@ -84,3 +84,15 @@ def test_the_worklist_is_for_readers_only(client, front_desk, referring_doctor):
     for user in (front_desk, referring_doctor):
         login(client, user)
         assert client.get("/reports/").status_code == 403
+
+
+def test_it_refuses_to_claim_an_exam_not_waiting_to_be_read(client, radiologist, patient, make_order):
+    order = make_order(patient)
+    login(client, radiologist)
+    response = client.post(f"/reports/claim/{order.pk}/", follow=True)
+    assert response.redirect_chain == [("/reports/", 302)]
+    assert (
+        "The exam is ordered and has no images yet; it can be claimed once its images arrive or it is completed."
+        in (response.content.decode())
+    )
+    assert not Report.objects.filter(order=order).exists()
