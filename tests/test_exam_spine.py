@@ -158,7 +158,8 @@ def test_it_walks_one_exam_from_the_ehr_order_to_the_exported_claim(
         {"payer_name": "Acme Health", "plan_name": "PPO", "member_id": "ACM123456"},
     )
     assert covered.status_code == 201, covered.content
-    assert client.get(reverse("orders:detail", args=[order.pk])).status_code == 200
+    order_page = client.get(reverse("orders:detail", args=[order.pk]))
+    assert f'href="{reverse("scheduling:slots", args=[order.pk])}">Book</a>' in order_page.content.decode()
     day = timezone.localdate() + dt.timedelta(days=1)
     booked = client.post(
         reverse("scheduling:book"), {"order": order.pk, "resource": ct_resource.pk, "start": f"{day:%Y-%m-%d}T09:00"}
