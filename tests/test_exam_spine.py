@@ -33,6 +33,18 @@ from tests.scheduling.conftest import ct_modality, ct_resource  # noqa: F401  (f
 from tests.scheduling.test_mpps import completed, in_progress
 
 IMPRESSION = "Acute left frontal subdural haematoma."
+# Per billing mode: the charges once the exam is complete (component, CPT modifiers, Acme's price) and once the
+# report is signed (component, who renders it, the NPI). Either way the claim totals Acme's global fee, 180.
+CHARGES = {
+    "global": {
+        "completed": [("global", [], "180.00")],
+        "signed": [("global", "rita", "1234567893")],
+    },
+    "split": {
+        "completed": [("technical", ["TC"], "120.00")],
+        "signed": [("technical", None, ""), ("professional", "rita", "1234567893")],
+    },
+}
 
 
 @pytest.fixture
@@ -116,7 +128,14 @@ def perform_exam(port: int, order: Order, worklist_item) -> str:
     return after_create
 
 
+def charges_of(order: Order) -> list[Charge]:
+    return list(Charge.objects.filter(order=order).select_related("rendering_provider").order_by("id"))
+
+
+@pytest.mark.parametrize("billing", ["global", "split"])
 def test_it_walks_one_exam_from_the_ehr_order_to_the_exported_claim(
+    billing,
+    settings,
     hl7_port,
     dicom_port,
     partner,
@@ -131,6 +150,9 @@ def test_it_walks_one_exam_from_the_ehr_order_to_the_exported_claim(
     other_doctor,
     tmp_path,
 ):
+    settings.LUMEN_BILLING_SPLIT = billing
+    expected = CHARGES[billing]
+
     # 1. The EHR registers the patient and orders the exam over MLLP.
     acks = [send_raw(hl7_port, frame(message)) for message in (adt("A04", "ADT0001"), orm("ORM0001"))]
     assert [segments(a)["MSA"][1:3] for a in acks] == [["AA", "ADT0001"], ["AA", "ORM0001"]]
@@ -201,15 +223,16 @@ def test_it_walks_one_exam_from_the_ehr_order_to_the_exported_claim(
         2,
     )
     assert order.images_received_at is not None
-    charge = Charge.objects.get(order=order)
-    assert (charge.component, charge.status, charge.payer, charge.rendering_npi, charge.referring_npi) == (
-        "global",
+    [charge] = charges_of(order)
+    assert (charge.status, charge.payer, charge.rendering_npi, charge.referring_npi) == (
         "pending",
         acme,
         "",
         "1245319599",
     )
-    assert [(line.code, str(line.amount)) for line in charge.lines.all()] == [("70450", "180.00")]
+    assert [(charge.component, line.modifiers, str(line.amount)) for line in charge.lines.all()] == [
+        (expected["completed"][0][0], *expected["completed"][0][1:])
+    ]
 
     # 4. The radiologist claims the study and signs the report with the password.
     client.force_login(radiologist)
@@ -238,8 +261,11 @@ def test_it_walks_one_exam_from_the_ehr_order_to_the_exported_claim(
     assert (fields(oru, "OBR")[3], fields(oru, "OBR")[25]) == (f"{order.accession_number}^LUMEN", "F")
     impression = [s.split("|") for s in oru.split("\r") if s.startswith("OBX") and "IMPRESSION" in s]
     assert [(o[3], o[5], o[11]) for o in impression] == [("IMPRESSION^Impression^L", IMPRESSION, "F")]
-    charge.refresh_from_db()
-    assert (charge.rendering_provider, charge.rendering_npi, charge.problems) == (radiologist, "1234567893", [])
+    charges = charges_of(order)
+    assert [
+        (c.component, c.rendering_provider and c.rendering_provider.username, c.rendering_npi) for c in charges
+    ] == expected["signed"]
+    assert [c.problems for c in charges] == [[] for _ in charges]
 
     # 5. The referrer reads the report in the portal; another doctor cannot; billing exports the claim.
     client.force_login(referring_doctor)
@@ -254,11 +280,12 @@ def test_it_walks_one_exam_from_the_ehr_order_to_the_exported_claim(
 
     client.force_login(billing_clerk)
     assert client.get(reverse("billing:charge", args=[charge.pk])).status_code == 200
-    released = client.post(reverse("billing:charge_action", args=[charge.pk, "release"]))
-    assert (released.status_code, Charge.objects.get(pk=charge.pk).status) == (302, "released")
+    for each in charges:
+        assert client.post(reverse("billing:charge_action", args=[each.pk, "release"])).status_code == 302
+    assert [c.status for c in charges_of(order)] == ["released" for _ in charges]
     assert client.post(reverse("billing:claim_build")).status_code == 302
     claim = Claim.objects.get()
-    assert (claim.status, claim.patient, list(claim.charges.all())) == ("ready", patient, [charge])
+    assert (claim.status, claim.patient, list(claim.charges.order_by("id"))) == ("ready", patient, charges)
     exported = client.post(reverse("billing:export_create"), {"format": "x12"})
     assert exported.status_code == 200
     text = b"".join(exported.streaming_content).decode()
