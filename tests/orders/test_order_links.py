@@ -43,11 +43,16 @@ def booked(ordered, ct_resource, front_desk):  # noqa: F811
     return scheduling.book_appointment(actor=front_desk, order=ordered, resource=ct_resource, start=start)
 
 
+def claimed_report(order, technologist, radiologist):
+    """The exam done and its report claimed (a draft)."""
+    for status in ("arrived", "in_progress", "completed"):
+        order_services.change_order_status(order=order, to=status, actor=technologist)
+    return reporting.claim_report(order=order, actor=radiologist)
+
+
 @pytest.fixture
 def reported(ordered, technologist, radiologist):
-    for status in ("arrived", "in_progress", "completed"):
-        order_services.change_order_status(order=ordered, to=status, actor=technologist)
-    return reporting.claim_report(order=ordered, actor=radiologist)
+    return claimed_report(ordered, technologist, radiologist)
 
 
 def sign(report, radiologist):
@@ -105,7 +110,12 @@ def test_the_patient_page_lists_the_same_links_per_order(client, personas, patie
         ("Book", reverse("scheduling:slots", args=[waiting.pk])),
         ("Reschedule", reverse("scheduling:appointment", args=[booked.pk])),
     ]
+    done = make_order(patient, referring_physician=personas["referring_physician"])
+    report = sign(claimed_report(done, personas["technologist"], personas["radiologist"]), personas["radiologist"])
+    client.force_login(personas["referring_physician"])
+    response = client.get(reverse("patients:detail", args=[patient.pk]))
+    assert links(response) == [("Read report", reverse("portal:order", args=[done.pk]))]  # no booking links
     client.force_login(personas["technologist"])
     response = client.get(reverse("patients:detail", args=[patient.pk]))
-    assert links(response) == []
+    assert links(response) == [("Report PDF", reverse("reporting:pdf", args=[report.pk]))]
     assert f"Booked {timezone.localtime(booked.start):%Y-%m-%d} 09:30 on CT Scanner 1" in response.content.decode()
