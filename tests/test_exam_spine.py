@@ -223,6 +223,7 @@ def test_it_walks_one_exam_from_the_ehr_order_to_the_exported_claim(
         2,
     )
     assert order.images_received_at is not None
+    assert order.appointments.get().status == "arrived"  # MPPS IN PROGRESS marked the booked patient arrived
     [charge] = charges_of(order)
     assert (charge.status, charge.payer, charge.rendering_npi, charge.referring_npi) == (
         "pending",
