@@ -238,6 +238,9 @@ def test_it_walks_one_exam_from_the_ehr_order_to_the_exported_claim(
     # 4. The radiologist claims the study and signs the report with the password.
     client.force_login(radiologist)
     assert list(client.get(reverse("reporting:worklist")).context["page"].rows) == [order]
+    found = client.get("/dicomweb/studies", {"AccessionNumber": order.accession_number})  # what the viewer asks
+    assert found.status_code == 200
+    assert [study["0020000D"]["Value"] for study in found.json()] == [[order.study_instance_uid]]
     claimed = client.post(reverse("reporting:claim", args=[order.pk]))
     report = Report.objects.get(order=order)
     assert (claimed.status_code, claimed["Location"]) == (302, reverse("reporting:report", args=[report.pk]))
@@ -303,6 +306,7 @@ def test_it_walks_one_exam_from_the_ehr_order_to_the_exported_claim(
         ("AE CT1", "create", "success", "dicom.mpps", "dicom"),
         ("AE CT1", "update", "success", "dicom.mpps", "dicom"),
         ("rita", "search", "success", "orders.order", "ui"),
+        ("rita", "search", "success", "dicomweb.study", "api"),
         ("rita", "view", "success", "reporting.report", "ui"),
         ("drhouse", "view", "success", "orders.order", "ui"),
         ("drhouse", "view", "success", "reporting.report", "ui"),
