@@ -11,7 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from reporting import services as reporting
+from ris.accounts.choices import Role
 from ris.orders import services as order_services
+from ris.orders.models import Order
+from ris.orders.templatetags.order_links import order_links
 from scheduling import services as scheduling
 from tests.conftest import PASSWORD
 from tests.scheduling.conftest import ct_modality, ct_resource  # noqa: F401  (fixtures)
@@ -119,3 +122,18 @@ def test_the_patient_page_lists_the_same_links_per_order(client, personas, patie
     response = client.get(reverse("patients:detail", args=[patient.pk]))
     assert links(response) == [("Report PDF", reverse("reporting:pdf", args=[report.pk]))]
     assert f"Booked {timezone.localtime(booked.start):%Y-%m-%d} 09:30 on CT Scanner 1" in response.content.decode()
+
+
+def test_the_links_need_no_query_when_a_list_prefetches_appointments_and_reports(
+    django_assert_num_queries, booked, make_order, patient
+):
+    waiting = make_order(patient)
+    orders = Order.objects.select_related("report").prefetch_related("appointments__resource").order_by("id")
+    orders = list(orders)
+    with django_assert_num_queries(0):
+        shown = [order_links(order, frozenset({Role.FRONT_DESK})) for order in orders]
+    assert [(s["appointment"], [link.label for link in s["links"]]) for s in shown] == [
+        (booked, ["Reschedule"]),
+        (None, ["Book"]),
+    ]
+    assert orders[1] == waiting

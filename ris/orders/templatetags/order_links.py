@@ -33,7 +33,8 @@ def order_links(order, roles: frozenset[str]) -> dict:
     links: list[Link] = []
     appointment = None
     if order.status in (OrderStatus.ORDERED, OrderStatus.SCHEDULED):
-        appointment = order.appointments.filter(status="booked").select_related("resource").first()
+        # .all() so a page listing many orders can prefetch "appointments__resource" and "report" for them.
+        appointment = next((a for a in order.appointments.all() if a.status == "booked"), None)
         if roles & BOOKERS:
             if appointment is not None:
                 links.append(Link("Reschedule", reverse("scheduling:appointment", args=[appointment.pk])))
