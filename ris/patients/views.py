@@ -38,7 +38,11 @@ def patient_list(request):
 @roles_required(*ALL_ROLES)
 def patient_detail(request, pk: int):
     patient = visible_patient(request, pk)
-    orders = patient.orders.for_user(request.user).select_related("procedure", "referring_physician")
+    orders = (
+        patient.orders.for_user(request.user)
+        .select_related("procedure", "referring_physician", "report")
+        .prefetch_related("studies", "appointments__resource")
+    )
     context = {
         "patient": patient,
         "orders": orders,
