@@ -309,8 +309,9 @@ def test_it_walks_one_exam_from_the_ehr_order_to_the_exported_claim(
         ("rita", "search", "success", "dicomweb.study", "api"),
         ("rita", "view", "success", "reporting.report", "ui"),
         ("drhouse", "view", "success", "orders.order", "ui"),
-        ("drhouse", "view", "success", "reporting.report", "ui"),
-        ("drhouse", "export", "success", "reporting.report", "ui"),
+        ("drhouse", "view", "success", "reporting.report", "ui"),  # the report on the portal's order page
+        ("drhouse", "view", "success", "reporting.report", "ui"),  # the PDF: the report read...
+        ("drhouse", "export", "success", "reporting.report", "ui"),  # ...and exported
         ("drother", "view", "denied", "orders.order", "ui"),
         ("drother", "view", "denied", "reporting.report", "ui"),
         ("bill", "view", "success", "billing.charge", "ui"),

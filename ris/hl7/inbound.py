@@ -144,9 +144,54 @@ def register_or_update(parsed: Parsed, *, update: bool = True) -> Patient:
 # ---------------------------------------------------------------------------------------------------------------
 
 
+# HL7 table 0063 (relationship) -> Lumen's subscriber relationship.
+RELATIONSHIP = {"SEL": "self", "SPO": "spouse", "CHD": "child"}
+
+
+def insurance(parsed: Parsed, patient: Patient) -> list[str]:
+    """Each IN1 (HL7 v2.5.1 6.5.6) recorded as the patient's coverage: payer IN1-4 (else the plan IN1-2),
+    member ID IN1-36 policy number (else IN1-49 insured's ID), plan IN1-2, group IN1-8, dates IN1-12/13,
+    insured IN1-16/17, priority IN1-1. An IN1 without payer or member ID is skipped (the registration still
+    stands); the returned notes say which, for the message log."""
+    notes = []
+    for index, in1 in enumerate(parsed.segments("IN1"), 1):
+        location = f"IN1^{index}"
+        payer = value(in1, 4) or value(in1, 2, 2) or value(in1, 2)
+        member = value(in1, 36) or value(in1, 49)
+        if not payer or not member:
+            missing = "payer (IN1-4)" if not payer else "member ID (IN1-36)"
+            notes.append(f"Coverage of IN1 segment {index} skipped: no {missing}.")
+            continue
+        relationship = RELATIONSHIP.get(value(in1, 17).upper(), "other" if value(in1, 17) else "self")
+        insured = " ".join(p for p in (value(in1, 16, 2), value(in1, 16, 1)) if p)
+        try:
+            set_id = int(value(in1, 1) or index)
+        except ValueError:
+            set_id = index
+        fields = {
+            "plan_name": value(in1, 2, 2) or value(in1, 2),
+            "group_number": value(in1, 8),
+            "valid_from": parse_date(value(in1, 12), f"{location}^12"),
+            "valid_to": parse_date(value(in1, 13), f"{location}^13"),
+            "subscriber_relationship": relationship,
+            "subscriber_name": "" if relationship == "self" else insured,
+            "priority": min(max(set_id, 1), 3),
+            "active": True,
+        }
+        try:
+            patient_services.record_coverage(
+                patient=patient, actor=None, payer_name=payer[:200], member_id=member[:64], **fields
+            )
+        except ValidationError as exc:
+            raise service_error(exc, location) from None
+    return notes
+
+
 def adt_register(parsed: Parsed) -> Outcome:
-    """A01 admit, A04 register, A05 pre-admit, A08 update: the patient exists afterwards with these details."""
-    return Outcome(patient=register_or_update(parsed))
+    """A01 admit, A04 register, A05 pre-admit, A08 update: the patient exists afterwards with these details,
+    and the coverages its IN1 segments name."""
+    patient = register_or_update(parsed)
+    return Outcome(patient=patient, note=" ".join(insurance(parsed, patient)))
 
 
 def adt_visit_only(parsed: Parsed) -> Outcome:

@@ -99,7 +99,22 @@ def update_patient(*, patient: Patient, actor, **fields: Any) -> Patient:
 
 @transaction.atomic
 def add_coverage(*, patient: Patient, actor, **fields: Any) -> Coverage:
+    """Record an insurance coverage of the patient."""
     coverage = Coverage(patient=lock_open_patient(patient), **fields)
+    _validate_and_save(coverage)
+    return coverage
+
+
+@transaction.atomic
+def record_coverage(*, patient: Patient, actor, payer_name: str, member_id: str, **fields: Any) -> Coverage:
+    """The coverage of this payer and member ID brought up to date, or added when the patient has none yet
+    (what an HL7 IN1 segment or an eligibility answer says about a coverage)."""
+    patient = lock_open_patient(patient)
+    coverage = patient.coverages.filter(payer_name__iexact=payer_name, member_id=member_id).first()
+    if coverage is None:
+        return add_coverage(patient=patient, actor=actor, payer_name=payer_name, member_id=member_id, **fields)
+    for name, value in fields.items():
+        setattr(coverage, name, value)
     _validate_and_save(coverage)
     return coverage
 
