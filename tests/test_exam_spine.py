@@ -302,7 +302,7 @@ def test_it_walks_one_exam_from_the_ehr_order_to_the_exported_claim(
     entries = AccessLog.objects.exclude(action="login").order_by("id")
     assert list(entries.values_list("username", "action", "outcome", "object_type", "channel")) == [
         ("fiona", "view", "success", "orders.order", "ui"),
-        ("AE CT1", "search", "success", "dicom.c-find", "dicom"),
+        ("AE CT1", "search", "success", "dicom.mwl", "dicom"),
         ("AE CT1", "create", "success", "dicom.mpps", "dicom"),
         ("AE CT1", "update", "success", "dicom.mpps", "dicom"),
         ("rita", "search", "success", "orders.order", "ui"),

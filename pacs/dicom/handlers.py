@@ -158,24 +158,37 @@ def handle_find(event):
     yield 0x0000, None
 
 
-def _log_query(event, service: str, count: int) -> None:
+def _query_keys(identifier) -> dict[str, str]:
+    """The keys a query matched on, for the access log; keys inside a sequence (the worklist's Scheduled
+    Procedure Step) as ``Sequence.Keyword``."""
+    query = {}
+    for elem in identifier:
+        if not elem.keyword:
+            continue
+        if elem.VR == "SQ":
+            for item in elem.value or []:
+                for sub in item:
+                    if sub.keyword and sub.VR != "SQ" and sub.value not in (None, ""):
+                        query[f"{elem.keyword}.{sub.keyword}"] = printable(str(sub.value))
+        elif elem.value not in (None, ""):
+            query[elem.keyword] = printable(str(elem.value))
+    return query
+
+
+def _log_query(event, service: str, count: int, *, object_type: str = "", **detail) -> None:
     try:
-        identifier = event.identifier
-        query = {
-            e.keyword: printable(str(e.value))
-            for e in identifier
-            if e.keyword and e.VR != "SQ" and e.value not in (None, "")
-        }
+        query = _query_keys(event.identifier)
     except Exception:  # noqa: BLE001 - an unreadable identifier is logged without its keys
         query = {}
     access.log_dicom(
         event.assoc,
         action=Action.SEARCH if service == "find" else Action.EXPORT,
-        object_type=f"dicom.c-{service}",
+        object_type=object_type or f"dicom.c-{service}",
         detail={
             "query": query,
             "matches": count,
             **({"destination": event.move_destination.strip()} if service == "move" else {}),
+            **detail,
         },
     )
 
@@ -264,12 +277,14 @@ def handle_worklist(event):
         yield NOT_AUTHORISED, None
         return
     matches = 0
+    returned: list[str] = []  # accession numbers answered: whose schedule the modality was shown
     try:
         for response in find_worklist(event.identifier):
             if event.is_cancelled:
                 yield CANCEL, None
                 return
             matches += 1
+            returned.append(str(response.get("AccessionNumber", "")))
             yield PENDING, response
     except WorklistQueryError as exc:
         yield _status(exc.status, exc.reason), None
@@ -280,7 +295,7 @@ def handle_worklist(event):
         yield _status(0xC000, "Lumen could not answer the worklist query."), None
         return
     finally:
-        _log_query(event, "find", matches)
+        _log_query(event, "find", matches, object_type="dicom.mwl", returned_accession_numbers=returned)
     yield 0x0000, None
 
 
