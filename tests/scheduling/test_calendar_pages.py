@@ -127,3 +127,22 @@ def test_the_performing_technologist_set_on_the_page_reaches_the_worklist(
     query.ScheduledProcedureStepSequence = [step]
     (found,) = find_worklist(query)
     assert found.ScheduledProcedureStepSequence[0].ScheduledPerformingPhysicianName == "Test^Tomas"
+
+
+def test_once_the_patient_is_here_the_calendar_shows_the_exams_progress(
+    client, front_desk, technologist, ordered, ct_resource, tomorrow_at
+):
+    appointment = services.book_appointment(actor=front_desk, order=ordered, resource=ct_resource, start=tomorrow_at(9))
+    login(client, front_desk)
+    day = f"{tomorrow_at(9).date():%Y-%m-%d}"
+
+    def link():
+        page = client.get(f"/scheduling/?resource={ct_resource.pk}&date={day}").content.decode()
+        return page.split(f'/scheduling/appointments/{appointment.pk}/"', 1)[1].split("</a>", 1)[0]
+
+    assert link().endswith('<span class="badge booked">Booked</span>')
+    services.mark_arrived(actor=front_desk, appointment=appointment)
+    assert link().endswith('<span class="badge arrived">Arrived</span>')
+    services.start_exam(actor=technologist, order=ordered)
+    services.complete_exam(actor=technologist, order=ordered)
+    assert link().endswith('<span class="badge completed">Completed</span>')
