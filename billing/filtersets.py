@@ -9,10 +9,18 @@ from ris.equipment.choices import ModalityType
 from ris.orders.filtersets import IdFilter
 
 
+class AnyYesNo(django_filters.widgets.BooleanWidget):
+    """Yes / No, or "Any" (django-filter's own says "Unknown")."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = (("", "Any"), ("true", "Yes"), ("false", "No"))
+
+
 class ChargeFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label="Accession or MRN")
     status = django_filters.MultipleChoiceFilter(choices=ChargeStatus.choices)
-    attention = django_filters.BooleanFilter(method="filter_attention", label="Needs attention")
+    attention = django_filters.BooleanFilter(method="filter_attention", label="Needs attention", widget=AnyYesNo)
     component = django_filters.ChoiceFilter(choices=Component.choices)
     payer = django_filters.ModelChoiceFilter(queryset=Payer.objects.all())
     modality = django_filters.ChoiceFilter(
@@ -69,7 +77,7 @@ class PayerFilterSet(django_filters.FilterSet):
 class FeeFilterSet(django_filters.FilterSet):
     payer = django_filters.ModelChoiceFilter(queryset=Payer.objects.all())
     code = django_filters.CharFilter(lookup_expr="iexact")
-    effective_on = django_filters.DateFilter(method="filter_effective_on")
+    effective_on = django_filters.DateFilter(method="filter_effective_on", label="In effect on")
 
     class Meta:
         model = FeeScheduleEntry

@@ -26,7 +26,7 @@ class WorklistFilterSet(django_filters.FilterSet):
     priority = django_filters.ChoiceFilter(choices=Priority.choices)
     site = django_filters.ChoiceFilter(choices=_sites, method="filter_site", label="Site")
     assigned = django_filters.ChoiceFilter(
-        choices=[("mine", "Assigned to me"), ("unassigned", "Unassigned")], method="filter_assigned"
+        choices=[("mine", "Assigned to me"), ("unassigned", "Unassigned")], method="filter_assigned", label="Reader"
     )
 
     class Meta:
