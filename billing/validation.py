@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 
 from billing.choices import Component
 from ris.accounts.validators import validate_npi
-from ris.orders.validators import normalize_icd10, validate_cpt, validate_icd10
+from ris.orders.validators import messages_of, normalize_icd10, validate_cpt, validate_icd10
 
 _HCPCS = re.compile(r"^[A-V]\d{4}$")
 # CPT/HCPCS modifiers are two letters or digits (26, TC, LT, RT, 59, XU ...).
@@ -44,13 +44,7 @@ def modifier_errors(modifiers: list[str]) -> list[str]:
 
 
 def icd10_errors(codes: list[str]) -> list[str]:
-    errors = []
-    for code in codes:
-        try:
-            validate_icd10(code)
-        except ValidationError as exc:
-            errors.extend(exc.messages)
-    return errors
+    return messages_of(validate_icd10, codes)
 
 
 def npi_errors(npi: str, label: str) -> list[str]:

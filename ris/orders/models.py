@@ -12,7 +12,7 @@ from django.urls import reverse
 from ris.equipment.choices import ModalityType
 from ris.orders.choices import TRANSITIONS, OrderStatus, Priority
 from ris.orders.querysets import OrderQuerySet
-from ris.orders.validators import normalize_icd10, validate_cpt, validate_icd10
+from ris.orders.validators import messages_of, normalize_icd10, validate_cpt, validate_icd10
 
 
 class InvalidTransition(ValidationError):
@@ -110,12 +110,7 @@ class Order(models.Model):
         if not isinstance(self.icd10_codes, list) or not all(isinstance(c, str) for c in self.icd10_codes):
             errors["icd10_codes"] = ["Give the ICD-10 codes as a list."]
         else:
-            messages = []
-            for code in self.icd10_codes:
-                try:
-                    validate_icd10(code)
-                except ValidationError as exc:
-                    messages.extend(exc.messages)
+            messages = messages_of(validate_icd10, self.icd10_codes)
             if messages:
                 errors["icd10_codes"] = messages
             else:

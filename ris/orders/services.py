@@ -15,7 +15,7 @@ from ris.events import OrderStatusEvent, order_status_changed
 from ris.numbering.models import next_value
 from ris.orders.choices import OPEN_STATUSES, REASON_REQUIRED, OrderStatus
 from ris.orders.models import InvalidTransition, Order, OrderStatusChange
-from ris.orders.validators import validate_cpt
+from ris.orders.validators import messages_of, validate_cpt
 from ris.patients.services import lock_open_patient
 
 EDITABLE_FIELDS = frozenset({"priority", "reason", "icd10_codes", "referring_physician", "notes"})
@@ -151,12 +151,7 @@ def record_performed_details(
         order.contrast_given = contrast_given
         fields.append("contrast_given")
     if addon_cpt_codes is not None:
-        errors = []
-        for code in addon_cpt_codes:
-            try:
-                validate_cpt(code)
-            except ValidationError as exc:
-                errors.extend(exc.messages)
+        errors = messages_of(validate_cpt, addon_cpt_codes)
         if errors:
             raise ValidationError({"addon_cpt_codes": errors})
         order.addon_cpt_codes = list(dict.fromkeys(addon_cpt_codes))

@@ -17,6 +17,17 @@ def validate_cpt(value: str) -> None:
         )
 
 
+def messages_of(validator, codes) -> list[str]:
+    """The messages ``validator`` gives for each of ``codes``, in order (empty: all valid)."""
+    errors: list[str] = []
+    for code in codes:
+        try:
+            validator(code)
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+    return errors
+
+
 def normalize_icd10(value: str) -> str:
     """ICD-10-CM in its printed form: upper case with the dot after the third character (R51.9)."""
     code = value.strip().upper().replace(".", "")
