@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+from pgdb import ensure_postgres_database
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ris.settings")
@@ -29,17 +31,6 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost")
 Path(os.environ["LUMEN_VAR_DIR"]).mkdir(parents=True, exist_ok=True)
 
 BATCH = 5000
-
-
-def ensure_postgres_database(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    name = url.rsplit("/", 1)[1].split("?")[0]
-    admin_url = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def generate(reports: int) -> None:

@@ -120,7 +120,7 @@ def main() -> None:
     parser.add_argument("--regenerate", action="store_true")
     args = parser.parse_args()
     if os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        from frontdesk_search import ensure_postgres_database
+        from pgdb import ensure_postgres_database
 
         ensure_postgres_database(os.environ["DATABASE_URL"])
     import django
