@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Exists, OuterRef
 
 from pacs.models import Instance
-from reporting.choices import ReportStatus
+from reporting.choices import EDITABLE, ReportStatus
 from reporting.models import Report
 from ris.equipment.choices import ModalityType
 from ris.equipment.models import Modality
@@ -42,7 +42,7 @@ class WorklistFilterSet(django_filters.FilterSet):
 
     def filter_assigned(self, queryset, name, value):
         if value == "mine":
-            return queryset.filter(report__claimed_by=self.request.user, report__status__in=["draft", "preliminary"])
+            return queryset.filter(report__claimed_by=self.request.user, report__status__in=EDITABLE)
         return queryset.filter(report__claimed_by__isnull=True) | queryset.filter(report__isnull=True)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -27,22 +27,17 @@ from reporting.views import pdf_response, visible_report
 from ris.accounts.choices import Role
 from ris.accounts.roles import roles_required
 from ris.audit.choices import Action
-from ris.audit.services import record_access, record_search, visible_record
+from ris.audit.services import record_access, record_search
 from ris.orders.filtersets import OrderFilterSet
 from ris.orders.models import Order
+from ris.orders.views import visible_order
 
 PORTAL = (Role.REFERRING_PHYSICIAN,)
 
 
-def _visible_order(request, pk: int) -> Order:
-    queryset = Order.objects.select_related("patient", "procedure", "referring_physician")
-    return visible_record(request, queryset, pk, patient_of=lambda o: o.patient_id, missing="No such order.")
-
-
 def _open_criticals(user):
     return (
-        CriticalResult.objects.for_user(user)
-        .unacknowledged()
+        CriticalResult.objects.unacknowledged()
         .waiting_for(user)
         .select_related("report__order__patient", "report__order__procedure", "radiologist")
     )
@@ -66,7 +61,7 @@ def home(request):
 
 @roles_required(*PORTAL)
 def order_detail(request, pk: int):
-    order = _visible_order(request, pk)
+    order = visible_order(request, pk)
     report = Report.objects.filter(order=order, status__in=VISIBLE_TO_REFERRER).select_related("signer").first()
     if report is not None:  # the report's text is on this page: its view is logged as well as the order's
         record_access(request=request, action=Action.VIEW, obj=report, patient=order.patient_id)
@@ -97,11 +92,13 @@ def report_pdf(request, pk: int):
 @roles_required(Role.REFERRING_PHYSICIAN, Role.DEPARTMENT_LEAD, Role.RADIOLOGIST, Role.ADMIN)
 def acknowledge(request, pk: int):
     """Acknowledge a critical result sent to you (or escalated to you); anyone else's answers 404."""
-    critical = CriticalResult.objects.waiting_for(request.user).filter(pk=pk).select_related("report__order").first()
+    critical = CriticalResult.objects.filter(pk=pk).select_related("report__order").first()
     if critical is None:
         raise Http404("No such critical result.")
     try:
         services.acknowledge_critical_result(critical=critical, actor=request.user)
+    except PermissionDenied:
+        raise Http404("No such critical result.") from None
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -115,7 +112,7 @@ def acknowledge(request, pk: int):
 @roles_required(*PORTAL)
 def share(request, pk: int):
     """Share the order's studies with a consulting physician for a number of days (needs sharing consent)."""
-    order = _visible_order(request, pk)
+    order = visible_order(request, pk)
     if order.referring_physician_id != request.user.pk:
         messages.error(request, "Only the referring physician of this order can share it.")
         return redirect("portal:order", order.pk)

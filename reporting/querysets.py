@@ -6,16 +6,11 @@ from django.apps import apps
 from django.db import models
 from django.db.models.functions import Coalesce
 
+from reporting.choices import RELEASED, VISIBLE_TO_REFERRER
 from ris.accounts.choices import Role
 
 
 class ReportQuerySet(models.QuerySet):
-    def awaiting_signature(self) -> ReportQuerySet:
-        return self.filter(status__in=["draft", "preliminary"])
-
-    def released(self) -> ReportQuerySet:
-        return self.filter(status__in=["final", "amended"])
-
     def for_user(self, user) -> ReportQuerySet:
         """Department staff see every report; a referring physician the signed reports of the orders they see
         (their own and those shared with them); a transcriptionist the reports with dictations for them."""
@@ -26,7 +21,7 @@ class ReportQuerySet(models.QuerySet):
         scoped = self.none()
         if user.has_role(Role.REFERRING_PHYSICIAN):
             orders = apps.get_model("orders", "Order").objects.for_user(user)
-            scoped = scoped | self.filter(status__in=["preliminary", "final", "amended"], order__in=orders.values("pk"))
+            scoped = scoped | self.filter(status__in=VISIBLE_TO_REFERRER, order__in=orders.values("pk"))
         if user.has_role(Role.TRANSCRIPTIONIST):
             dictations = apps.get_model("reporting", "Dictation").objects.filter(
                 models.Q(status="pending") | models.Q(transcribed_by=user)
@@ -83,7 +78,7 @@ def reading_worklist():
         order_model.objects.filter(
             models.Q(status__in=["completed", "preliminary"]) | (models.Q(status="in_progress") & has_images)
         )
-        .exclude(report__status__in=["final", "amended"])
+        .exclude(report__status__in=RELEASED)
         .annotate(waiting_since=Coalesce("images_received_at", "status_changed_at"), priority_rank=rank)
         .order_by("priority_rank", "waiting_since", "id")
     )

@@ -13,7 +13,7 @@ import uuid
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -584,7 +584,11 @@ def record_critical_notification(
 
 @transaction.atomic
 def acknowledge_critical_result(*, critical: CriticalResult, actor) -> CriticalResult:
-    """The referring physician (or whoever it was escalated to) confirms they received the critical result."""
+    """The referring physician (or whoever it was escalated to) confirms they received the critical result.
+
+    Only they may: anyone else gets ``PermissionDenied`` (which the pages and the API answer as 404)."""
+    if not CriticalResult.objects.waiting_for(actor).filter(pk=critical.pk).exists():
+        raise PermissionDenied("Only the physician it was sent or escalated to acknowledges a critical result.")
     critical = CriticalResult.objects.select_for_update().get(pk=critical.pk)
     if critical.acknowledged_at is not None:
         raise ValidationError("This critical result has already been acknowledged.")

@@ -19,12 +19,13 @@ from common.paging import page_of
 from pacs import storage
 from pacs.models import Instance, Study
 from reporting import dashboard, services
-from reporting.choices import EDITABLE, RELEASED
+from reporting.choices import EDITABLE, RELEASED, VISIBLE_TO_REFERRER
 from reporting.filtersets import WorklistFilterSet
 from reporting.forms import AddendumForm, AmendForm, NotificationForm, PeerReviewForm, SignForm
 from reporting.models import CriticalNotification, CriticalResult, Dictation, PeerReview, Report
 from reporting.pdf import report_pdf
 from reporting.querysets import reading_worklist
+from reporting.transcription import get_transcriber
 from ris.accounts.choices import DEPARTMENT_ROLES, Role
 from ris.accounts.roles import roles_required
 from ris.audit.choices import Action
@@ -288,7 +289,7 @@ def version_detail(request, pk: int, number: int):
 
 
 def pdf_response(request, report: Report) -> HttpResponse:
-    if report.status not in (*RELEASED, "preliminary"):
+    if report.status not in VISIBLE_TO_REFERRER:
         raise Http404("This report has not been signed yet.")
     data = report_pdf(report)
     record_access(
@@ -369,7 +370,8 @@ def transcription_queue(request):
     )
     page = page_of(rows, request)
     record_search(request, "reporting.dictation", page.rows)
-    return render(request, "reporting/transcription.html", {"page": page})
+    context = {"page": page, "transcriber_available": get_transcriber().available}
+    return render(request, "reporting/transcription.html", context)
 
 
 # --- critical results --------------------------------------------------------------------------------------------

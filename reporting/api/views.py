@@ -1,3 +1,4 @@
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -77,8 +78,8 @@ class CriticalResultViewSet(
     @extend_schema(request=None, responses=CriticalResultSerializer)
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
-        critical = self.get_object()
-        if not CriticalResult.objects.waiting_for(request.user).filter(pk=critical.pk).exists():
-            raise Http404("Only the physician it was sent or escalated to acknowledges a critical result.")
-        critical = services.acknowledge_critical_result(critical=critical, actor=request.user)
+        try:
+            critical = services.acknowledge_critical_result(critical=self.get_object(), actor=request.user)
+        except PermissionDenied as exc:
+            raise Http404(str(exc)) from None
         return Response(CriticalResultSerializer(critical).data)
