@@ -87,10 +87,7 @@ def seed(*, users, stdout) -> None:
     for charge in Charge.objects.filter(status="pending", problems=[]):
         services.release_charge(charge=charge, actor=billing)
         released += 1
-    ready = 0
-    for claim in services.build_claims(actor=billing):
-        if not services.current_problems(claim):
-            services.change_claim_status(claim=claim, to=ClaimStatus.READY, actor=billing)
-            ready += 1
+    claims = services.build_claims(actor=billing, make_ready=True)
+    ready = sum(claim.status == ClaimStatus.READY for claim in claims)
     attention = Charge.objects.needing_attention().count()
     stdout.write(f"Billing: {released} charges released, {ready} claims ready to export, {attention} need attention.")

@@ -470,8 +470,10 @@ def _event(claim: Claim, *, actor, from_status: str = "", to_status: str = "", n
 
 
 @transaction.atomic
-def build_claims(*, actor, charges=None) -> list[Claim]:
-    """Group released charges on no live claim into draft claims: one per patient, payer, coverage and date."""
+def build_claims(*, actor, charges=None, make_ready: bool = False) -> list[Claim]:
+    """Group released charges on no live claim into draft claims: one per patient, payer, coverage and date.
+
+    With ``make_ready`` each claim with nothing wrong goes on to ready at once; the others stay drafts to fix."""
     queryset = (charges if charges is not None else Charge.objects.all()).claimable().select_for_update(of=("self",))
     groups: dict[tuple, list[Charge]] = defaultdict(list)
     for charge in queryset.order_by("id"):
@@ -491,6 +493,8 @@ def build_claims(*, actor, charges=None) -> list[Claim]:
         claim.charges.set(members)
         _retotal(claim)
         _event(claim, actor=actor, to_status=ClaimStatus.DRAFT, note=f"{len(members)} charge(s) grouped.")
+        if make_ready and not current_problems(claim):
+            _move_claim(claim, ClaimStatus.READY, actor=actor)
         claims.append(claim)
     return claims
 

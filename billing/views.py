@@ -173,14 +173,8 @@ def claim_list(request):
 @require_POST
 @roles_required(*BILLING_ROLES)
 def claim_build(request):
-    claims = services.build_claims(actor=request.user)
-    ready = 0
-    for claim in claims:
-        try:
-            services.change_claim_status(claim=claim, to=ClaimStatus.READY, actor=request.user)
-            ready += 1
-        except ValidationError:
-            pass
+    claims = services.build_claims(actor=request.user, make_ready=True)
+    ready = sum(claim.status == ClaimStatus.READY for claim in claims)
     if claims:
         messages.success(request, f"{len(claims)} claim(s) made from released charges; {ready} ready to export.")
     else:

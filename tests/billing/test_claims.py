@@ -174,3 +174,23 @@ def test_voiding_a_charge_on_a_draft_claim_takes_it_off_the_claim(completed_orde
     with pytest.raises(ValidationError) as caught:
         services.change_claim_status(claim=claim, to="ready", actor=billing_clerk)
     assert "The claim has no charges." in caught.value.message_dict["status"]
+
+
+def test_building_with_make_ready_readies_a_clean_claim(completed_order, code_and_release, billing_clerk):
+    code_and_release(completed_order)
+
+    [claim] = services.build_claims(actor=billing_clerk, make_ready=True)
+
+    assert claim.status == "ready"
+    assert list(claim.events.values_list("to_status", flat=True)) == ["draft", "ready"]
+
+
+def test_building_with_make_ready_leaves_a_claim_with_problems_a_draft(
+    completed_order, code_and_release, billing_clerk
+):
+    code_and_release(completed_order)
+    patient_services.update_patient(patient=completed_order.patient, actor=billing_clerk, address_line="")
+
+    [claim] = services.build_claims(actor=billing_clerk, make_ready=True)
+
+    assert claim.status == "draft"
