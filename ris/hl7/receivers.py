@@ -14,9 +14,9 @@ def on_order_status_changed(sender, event: OrderStatusEvent, **kwargs) -> None:
     by an inbound message (a CA, an SC) is not echoed to the partner that sent it: its ACK already told it."""
     if not event.from_status:
         return
-    subscribed = services.partners_for(OutboundType.ORM) + services.partners_for(OutboundType.OMI)
-    unique = {partner.pk: partner for partner in subscribed}  # one message for a partner subscribed to both
-    partners = [partner for partner in unique.values() if not services.is_origin(partner)]
+    # One message for a partner subscribed to both.
+    subscribed = services.partners_for(OutboundType.ORM, OutboundType.OMI)
+    partners = [partner for partner in subscribed if not services.is_origin(partner)]
     if not partners:
         return
     order = outbound.load_order(event.order_id)

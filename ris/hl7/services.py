@@ -274,9 +274,10 @@ def replace_control_id(raw: str, control: str) -> str:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def partners_for(message_code: str):
-    """Enabled partners subscribed to a kind of outbound message (SIU, ORM, OMI, ORU)."""
-    return [p for p in Partner.objects.filter(enabled=True) if message_code in p.message_types]
+def partners_for(*message_codes: str):
+    """Enabled partners subscribed to any of these kinds of outbound message (SIU, ORM, OMI, ORU), each once."""
+    wanted = set(message_codes)
+    return [p for p in Partner.objects.filter(enabled=True) if wanted & set(p.message_types)]
 
 
 @transaction.atomic
