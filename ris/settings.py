@@ -337,6 +337,8 @@ LOGGING = {
 # --- Scheduling (calendar, worklist, MPPS, technologist board) ---
 # How often the technologist board refreshes its rows in the browser.
 LUMEN_BOARD_REFRESH_SECONDS = env_int("LUMEN_BOARD_REFRESH_SECONDS", 10, minimum=1, maximum=600)
+# Tomorrow's appointment reminders are queued every hour (idempotent: each appointment gets one).
+CELERY_BEAT_SCHEDULE["queue-reminders"] = {"task": "scheduling.tasks.queue_reminders_task", "schedule": 3600.0}
 # --- HL7 v2 interfaces (ris.hl7) --------------------------------------------------------------------------------
 # Lumen's own names in MSH-3/4 (and what inbound MSH-5 must say when it is filled in).
 LUMEN_HL7_APPLICATION = env_str("LUMEN_HL7_APPLICATION", "LUMEN")

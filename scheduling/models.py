@@ -59,10 +59,6 @@ class Resource(models.Model):
     def station_ae_title(self) -> str:
         return self.modality.ae_title if self.modality_id else ""
 
-    @property
-    def allows_overbooking(self) -> bool:
-        return self.capacity > 1
-
 
 class WorkingHours(models.Model):
     """One opening period of a resource in the weekly template (several per weekday allowed, e.g. split shifts)."""

@@ -1,4 +1,4 @@
-"""Scheduling's periodic work (Celery beat may run it daily)."""
+"""Scheduling's periodic work (Celery beat runs it hourly; see ris/settings.py)."""
 
 import datetime as dt
 

@@ -315,18 +315,21 @@ def _board_context(request):
         "modality": modality,
         "can_run_exams": request.user.has_role(*EXAM_ROLES),
         "can_arrive": request.user.has_role(*ARRIVAL_ROLES),
-        "review_count": PerformedStep.objects.filter(review="needs_review").count(),
-        "note_form": NoteForm(),
-        "refresh_ms": settings.LUMEN_BOARD_REFRESH_SECONDS * 1000,
-        "modalities": sorted(
-            {(r.modality_type, r.get_modality_type_display()) for r in Resource.objects.filter(active=True)}
-        ),
     }
 
 
 @roles_required(*VIEW_ROLES)
 def board(request):
-    return render(request, "scheduling/board.html", _board_context(request))
+    """The page around the rows: what the refreshed rows (``board_rows_partial``) do not need again."""
+    context = {
+        **_board_context(request),
+        "review_count": PerformedStep.objects.filter(review="needs_review").count(),
+        "refresh_ms": settings.LUMEN_BOARD_REFRESH_SECONDS * 1000,
+        "modalities": sorted(
+            {(r.modality_type, r.get_modality_type_display()) for r in Resource.objects.filter(active=True)}
+        ),
+    }
+    return render(request, "scheduling/board.html", context)
 
 
 @roles_required(*VIEW_ROLES)

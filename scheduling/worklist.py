@@ -2,7 +2,7 @@
 
 ``find_worklist(identifier)`` turns the C-FIND identifier's matching keys into one indexed query and yields one
 response data set per scheduled procedure step, holding the requested return keys only (keys Lumen does not
-know are left out, as PS3.4 C.2.2.1.2 allows). An invalid matching key raises ``WorklistQueryError`` with the
+know are left out, as PS3.4 C.2.2.1.2 allows). An invalid matching key raises ``QueryError`` with the
 DIMSE failure status to answer.
 """
 
@@ -17,20 +17,13 @@ from django.utils import timezone
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
+from pacs.query import IDENTIFIER_DOES_NOT_MATCH, QueryError
 from ris.accounts.models import User
 from ris.orders.choices import OrderStatus
 from scheduling.models import Appointment, Resource
 
-IDENTIFIER_DOES_NOT_MATCH = 0xA900
-UNABLE_TO_PROCESS = 0xC000
 MWL_PRIORITY = {"stat": "STAT", "urgent": "HIGH", "routine": "ROUTINE"}
 WORKLIST_ORDER_STATUSES = (OrderStatus.SCHEDULED, OrderStatus.ARRIVED)
-
-
-class WorklistQueryError(Exception):
-    def __init__(self, status: int, reason: str):
-        super().__init__(reason)
-        self.status, self.reason = status, reason
 
 
 def _text(ds: Dataset, keyword: str) -> str:
@@ -63,14 +56,14 @@ def _parse(value: str, kind: str) -> dt.date | dt.time:
             raise ValueError
         return dt.time(int(match[1]), int(match[2] or 0), int(match[3] or 0))
     except ValueError:
-        raise WorklistQueryError(IDENTIFIER_DOES_NOT_MATCH, f"{value!r} is not a valid {kind}.") from None
+        raise QueryError(IDENTIFIER_DOES_NOT_MATCH, f"{value!r} is not a valid {kind}.") from None
 
 
 def _range(value: str, kind: str) -> tuple[dt.date | dt.time | None, dt.date | dt.time | None]:
     if "-" in value:
         low, _, high = value.partition("-")
         if not low and not high:
-            raise WorklistQueryError(IDENTIFIER_DOES_NOT_MATCH, f"{value!r} is not a valid {kind} range.")
+            raise QueryError(IDENTIFIER_DOES_NOT_MATCH, f"{value!r} is not a valid {kind} range.")
         return (_parse(low, kind) if low else None), (_parse(high, kind) if high else None)
     one = _parse(value, kind)
     return one, one
@@ -103,7 +96,7 @@ def _step_item(identifier: Dataset) -> Dataset:
     if not seq:
         return Dataset()
     if len(seq) > 1:
-        raise WorklistQueryError(IDENTIFIER_DOES_NOT_MATCH, "The Scheduled Procedure Step Sequence has one item.")
+        raise QueryError(IDENTIFIER_DOES_NOT_MATCH, "The Scheduled Procedure Step Sequence has one item.")
     return seq[0]
 
 
@@ -229,13 +222,13 @@ CHUNK = 500
 
 
 def find_worklist(identifier: Dataset) -> Iterator[Dataset]:
-    """The MWL C-FIND responses for an identifier (raises WorklistQueryError for an invalid one)."""
+    """The MWL C-FIND responses for an identifier (raises QueryError for an invalid one)."""
     try:
         appointments = matching_appointments(identifier)
-    except WorklistQueryError:
+    except QueryError:
         raise
     except (ValueError, TypeError, AttributeError, KeyError) as exc:
-        raise WorklistQueryError(IDENTIFIER_DOES_NOT_MATCH, f"The query could not be read: {exc}") from None
+        raise QueryError(IDENTIFIER_DOES_NOT_MATCH, f"The query could not be read: {exc}") from None
     resources = {r.pk: r for r in Resource.objects.select_related("modality", "room")}
     users: dict = {}
     offset = 0

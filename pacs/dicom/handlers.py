@@ -271,7 +271,7 @@ def _report_commitment(ae_title: str, host: str, port: int, transaction_uid: str
 
 def handle_worklist(event):
     """Modality Worklist C-FIND (PS3.4 K.4.1.3): scheduled procedure steps from ``scheduling.worklist``."""
-    from scheduling.worklist import WorklistQueryError, find_worklist
+    from scheduling.worklist import find_worklist
 
     if access.refused(event.assoc, "worklist"):
         yield NOT_AUTHORISED, None
@@ -286,7 +286,7 @@ def handle_worklist(event):
             matches += 1
             returned.append(str(response.get("AccessionNumber", "")))
             yield PENDING, response
-    except WorklistQueryError as exc:
+    except QueryError as exc:
         yield _status(exc.status, exc.reason), None
         return
     except Exception:
