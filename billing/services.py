@@ -21,7 +21,6 @@ from billing.choices import (
     CLAIM_TRANSITIONS,
     COMPONENT_MODIFIER,
     EDITABLE_CHARGE_STATUSES,
-    LIVE_STATUSES,
     PAYER_OUTCOMES,
     SENT_STATUSES,
     BillingSplit,
@@ -253,7 +252,7 @@ def _lock_charge(charge: Charge) -> Charge:
 
 
 def live_claim(charge: Charge) -> Claim | None:
-    return charge.claims.filter(status__in=LIVE_STATUSES).order_by("-id").first()
+    return charge.claims.live().order_by("-id").first()
 
 
 @transaction.atomic

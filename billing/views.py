@@ -13,7 +13,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from billing import dashboard, export, services
-from billing.choices import CLAIM_TRANSITIONS, PAYER_OUTCOMES, SENT_STATUSES, ClaimFormat, ClaimStatus
+from billing.choices import (
+    CLAIM_TRANSITIONS,
+    EDITABLE_CHARGE_STATUSES,
+    PAYER_OUTCOMES,
+    SENT_STATUSES,
+    ClaimFormat,
+    ClaimStatus,
+)
 from billing.filtersets import ChargeFilterSet, ClaimFilterSet
 from billing.forms import (
     ChargeForm,
@@ -113,7 +120,7 @@ def charge_detail(request, pk: int):
         "form": form,
         "formset": formset,
         "claims": charge.claims.order_by("-id"),
-        "editable": charge.status in ("pending", "held"),
+        "editable": charge.status in EDITABLE_CHARGE_STATUSES,
     }
     return render(request, "billing/charge_detail.html", context)
 
