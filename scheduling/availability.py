@@ -76,11 +76,11 @@ def check_bookable(
     taken = Appointment.objects.live().filter(resource=resource).overlapping(start, end)
     if exclude is not None:
         taken = taken.exclude(pk=exclude.pk)
-    if _peak(list(taken.values_list("start", "end")), start, end) >= resource.capacity:
+    if peak_overlap(list(taken.values_list("start", "end")), start, end) >= resource.capacity:
         raise SlotTaken({"start": "That slot was just taken. Choose another time."}, code="slot_taken")
 
 
-def _peak(intervals: list[tuple[dt.datetime, dt.datetime]], start: dt.datetime, end: dt.datetime) -> int:
+def peak_overlap(intervals: list[tuple[dt.datetime, dt.datetime]], start: dt.datetime, end: dt.datetime) -> int:
     """How many of the intervals overlap at once, at most, inside [start, end)."""
     points = sorted(
         [(max(s, start), 1) for s, e in intervals if s < end and e > start]
@@ -141,7 +141,7 @@ def free_slots(
                         lo = bisect.bisect_left(booked_starts, t - longest)
                         hi = bisect.bisect_left(booked_starts, end)
                         near = [(s, e) for s, e in booked[lo:hi] if e > t]
-                        if _peak(near, t, end) < resource.capacity:
+                        if peak_overlap(near, t, end) < resource.capacity:
                             slots.append(Slot(resource, t, end))
                     t += step
     slots.sort(key=lambda s: (s.start, s.resource.name))

@@ -65,13 +65,13 @@ def _grid(resource: Resource, day: dt.date, appointments: list[Appointment], ord
         block = next((reason for s, e, reason in closed if s < end and e > t), "")
         is_open = any(o <= t and end <= c for o, c in periods)
         fits = any(o <= t and t + length <= c for o, c in periods)
-        overlapping = [a for a in appointments if a.start < t + length and a.end > t]
+        overlapping = [(a.start, a.end) for a in appointments if a.start < t + length and a.end > t]
         free = (
             is_open
             and fits
             and not block
             and t >= now
-            and len(overlapping) < resource.capacity
+            and availability.peak_overlap(overlapping, t, t + length) < resource.capacity  # as booking counts
             and not any(s < t + length and e > t for s, e, _ in closed)
         )
         rows.append(

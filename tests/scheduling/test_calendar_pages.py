@@ -146,3 +146,27 @@ def test_once_the_patient_is_here_the_calendar_shows_the_exams_progress(
     services.start_exam(actor=technologist, order=ordered)
     services.complete_exam(actor=technologist, order=ordered)
     assert link().endswith('<span class="badge completed">Completed</span>')
+
+
+def test_the_calendar_counts_capacity_as_booking_does(
+    client, front_desk, make_order, patient, ct_resource, tomorrow_at
+):
+    from ris.orders.models import Procedure
+
+    ct_resource.capacity = 2
+    ct_resource.save()
+    for minute in (0, 15):
+        services.book_appointment(
+            actor=front_desk, order=make_order(patient), resource=ct_resource, start=tomorrow_at(9, minute)
+        )
+    long_exam = Procedure.objects.create(
+        code="CT-LONG", name="CT long", modality_type="CT", cpt_code="74177", default_duration=30
+    )
+    order = make_order(patient, procedure=long_exam)
+    login(client, front_desk)
+
+    page = client.get(f"/scheduling/?resource={ct_resource.pk}&date={tomorrow_at(9):%Y-%m-%d}&order={order.pk}")
+
+    # Two back-to-back 15-minute exams never overlap each other: a second place is free all along 09:00-09:30.
+    assert 'aria-label="Book at 09:00"' in page.content.decode()
+    services.book_appointment(actor=front_desk, order=order, resource=ct_resource, start=tomorrow_at(9))
