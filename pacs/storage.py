@@ -13,7 +13,7 @@ import os
 import secrets
 import shutil
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 
@@ -40,23 +40,25 @@ def _h(uid: str) -> str:
     return hashlib.sha256(uid.encode("ascii")).hexdigest()
 
 
-def relative_path(study_uid: str, series_uid: str, sop_uid: str, content_sha256: str) -> str:
-    """``ab/cd/<study hash>/<series hash 16>/<instance hash>-<content hash 12>-<random 8>.dcm``.
+def relative_path(study_uid: str, series_uid: str, sop_uid: str) -> str:
+    """``ab/cd/<study hash>/<series hash 16>/<instance hash>-<random 16>.dcm``.
 
-    256×256 top directories spread the load. Each placement gets a name of its own (content hash plus a random
-    part), so no two writers ever share a file: a writer only ever removes the file it placed itself, and a new
-    copy of an instance (replacement, header rewrite) never overwrites the file the index points at.
+    256×256 top directories spread the load. Each placement gets a name of its own (a random part of 64 bits),
+    so no two writers ever share a file: a writer only ever removes the file it placed itself, and a new copy of
+    an instance (replacement, header rewrite) never overwrites the file the index points at. (Files stored
+    before carry a part of their content hash in the name too; both forms are read alike.)
     """
     study = _h(study_uid)
-    unique = secrets.token_hex(4)
-    return f"{study[:2]}/{study[2:4]}/{study}/{_h(series_uid)[:16]}/{_h(sop_uid)}-{content_sha256[:12]}-{unique}.dcm"
+    return f"{study[:2]}/{study[2:4]}/{study}/{_h(series_uid)[:16]}/{_h(sop_uid)}-{secrets.token_hex(8)}.dcm"
 
 
 def absolute(relative: str) -> Path:
-    path = (root() / relative).resolve()
-    if root().resolve() not in path.parents:
+    """The file's path under the storage root; a path that could lead out of it (absolute, ``..``) is refused.
+    Checked on the text: only Lumen writes under the root, so no symbolic link there can lead out either."""
+    parts = PurePosixPath(relative).parts
+    if not parts or relative.startswith("/") or ".." in parts or "\0" in relative:
         raise ValueError("stored path escapes the storage root")
-    return path
+    return root() / relative
 
 
 def new_temp_path() -> Path:
@@ -79,14 +81,23 @@ def copy_to_temp(source: Path) -> Path:
 
 def sha256_and_fsync(path: Path) -> tuple[str, int]:
     """The file's SHA-256 and size, after forcing its bytes to disk."""
+    try:
+        with open(path, "rb+") as handle:
+            return sha256_and_fsync_open(handle)
+    except OSError as exc:
+        raise _classify(exc) from exc
+
+
+def sha256_and_fsync_open(handle) -> tuple[str, int]:
+    """``sha256_and_fsync`` of a file opened for reading (it may be renamed meanwhile), read from the start."""
     digest = hashlib.sha256()
     size = 0
     try:
-        with open(path, "rb+") as handle:
-            while chunk := handle.read(CHUNK):
-                digest.update(chunk)
-                size += len(chunk)
-            os.fsync(handle.fileno())
+        handle.seek(0)
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+        os.fsync(handle.fileno())
     except OSError as exc:
         raise _classify(exc) from exc
     return digest.hexdigest(), size

@@ -24,6 +24,7 @@ from pynetdicom.sop_class import (
 from pynetdicom.transport import ThreadedAssociationServer
 
 from pacs import storage
+from pacs.dicom import reactor
 from pacs.dicom.handlers import HANDLERS
 from pacs.dicom.network import configure_timeouts
 
@@ -37,6 +38,7 @@ def configure_pynetdicom() -> None:
     _config.LOG_RESPONSE_IDENTIFIERS = False
     _config.LOG_HANDLER_LEVEL = "none"
     tempfile.tempdir = str(storage.incoming_dir())
+    reactor.install()
 
 
 def build_ae(ae_title: str | None = None) -> AE:

@@ -98,7 +98,7 @@ def test_kill_9_during_ingest_loses_nothing_acknowledged(transactional_db, stora
     assert 40 <= len(acknowledged) < 200
 
     # A file renamed into place whose row never committed: the start-up clean-up removes it.
-    orphan = storage.absolute(storage.relative_path("1.2.3", "1.2.3.4", "1.2.3.4.5", "0" * 64))
+    orphan = storage.absolute(storage.relative_path("1.2.3", "1.2.3.4", "1.2.3.4.5"))
     orphan.parent.mkdir(parents=True)
     orphan.write_bytes(b"left by a crash")
     restarted = start_listener(port)

@@ -1,0 +1,79 @@
+"""The listener's associations wait on signals, not on pynetdicom's polling sleeps (``pacs.dicom.reactor``)."""
+
+import select
+import threading
+import time
+
+from pydicom.uid import generate_uid
+from pynetdicom import AE
+from pynetdicom.sop_class import CTImageStorage, Verification
+
+from pacs.dicom import reactor
+from pacs.models import Instance
+from tests.pacs.conftest import SCU_AE, ct_dataset
+
+
+def _server_side(listener_port: int):
+    """The listener's association objects (acceptors) now running in this process."""
+    return [
+        thread
+        for thread in threading.enumerate()
+        if getattr(thread, "is_acceptor", False) and thread.acceptor.address_info.port == listener_port
+    ]
+
+
+def test_accepted_associations_are_wired_and_serve_on_signals(listener, scu_node):
+    ae = AE(SCU_AE)
+    ae.add_requested_context(CTImageStorage, "1.2.840.10008.1.2.1")
+    ae.add_requested_context(Verification)
+    assoc = ae.associate(listener.host, listener.port, ae_title=listener.ae_title)
+    assert assoc.is_established
+    try:
+        (acceptor,) = _server_side(listener.port)
+        assert isinstance(acceptor.lumen_activity, threading.Event)
+        assert acceptor.dul.lumen_wakeup is not None
+        # Each queue between the two reactor threads signals its consumer.
+        assert isinstance(acceptor.dimse.msg_queue, reactor._SignallingQueue)
+        assert isinstance(acceptor.dul.to_user_queue, reactor._SignallingQueue)
+        assert isinstance(acceptor.dul.to_provider_queue, reactor._SignallingQueue)
+
+        study, series = generate_uid(), generate_uid()
+        for number in range(1, 21):
+            assert assoc.send_c_store(ct_dataset(study_uid=study, series_uid=series, number=number)).Status == 0
+        assert assoc.send_c_echo().Status == 0
+    finally:
+        assoc.release()
+    assert assoc.is_released
+    assert Instance.objects.filter(series__series_instance_uid=series).count() == 20
+    deadline = time.monotonic() + 5
+    while _server_side(listener.port) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _server_side(listener.port) == []
+    assert acceptor.dul.lumen_wakeup is None  # the wake-up sockets were closed with the connection
+
+
+def test_queues_signal_their_consumer_and_other_sleeps_are_real():
+    activity = threading.Event()
+    queue = reactor._SignallingQueue(activity.set)
+    queue.put("message")
+    assert activity.is_set()
+    reactor._association_wait(activity)  # returns at once, and clears the signal for the next turn
+    assert not activity.is_set()
+    assert queue.get_nowait() == "message"
+
+    wakeup = reactor._Wakeup()
+    try:
+        assert select.select([wakeup.reader], [], [], 0)[0] == []
+        wakeup.set()
+        wakeup.set()
+        assert select.select([wakeup.reader], [], [], 0)[0] == [wakeup.reader]
+        wakeup.drain()
+        assert select.select([wakeup.reader], [], [], 0)[0] == []
+    finally:
+        wakeup.close()
+    wakeup.set()  # closed: a late signal is harmless
+
+    reactor.install()
+    started = time.monotonic()
+    reactor._sleep(0.02)  # not a reactor thread: pynetdicom's own sleep, in full
+    assert time.monotonic() - started >= 0.02
