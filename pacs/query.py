@@ -233,7 +233,7 @@ def find(
     level = level_of(identifier, allowed)
     requested = _requested(identifier)
     rows = filtered(level, identifier, fuzzy=fuzzy)
-    if studies is not None:
+    if studies is not None and studies.query.where:  # an unfiltered scope (department staff) adds nothing
         rows = rows.filter(**{SCOPES[level.name]: studies.values("pk")})
     window = slice(offset, None if limit is None else offset + limit)
     if level.name == "PATIENT":

@@ -317,6 +317,10 @@ if LUMEN_DUPLICATE_POLICY not in ("keep_first", "replace"):
 # Origins (scheme://host[:port]) whose pages may call /dicomweb/ from the browser (CORS); none by default.
 LUMEN_CORS_ORIGINS = env_list("LUMEN_CORS_ORIGINS", [])
 LUMEN_QIDO_MAX_LIMIT = env_int("LUMEN_QIDO_MAX_LIMIT", 1000, minimum=1)
+# How long a DICOMweb token's user and roles are remembered between requests (0: looked up on every request).
+# Revoking the token or changing the user takes effect at once in the web process that did it, in the others
+# within this time.
+LUMEN_TOKEN_CACHE_SECONDS = env_int("LUMEN_TOKEN_CACHE_SECONDS", 10, minimum=0)
 # The largest STOW-RS body accepted (streamed to disk part by part; more is answered 413).
 LUMEN_STOW_MAX_BYTES = env_int("LUMEN_STOW_MAX_BYTES", 2 * 1024**3, minimum=1024)
 LUMEN_ORPHAN_MIN_AGE_SECONDS = env_int("LUMEN_ORPHAN_MIN_AGE_SECONDS", 300, minimum=0)

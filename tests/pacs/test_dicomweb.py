@@ -157,6 +157,30 @@ def test_a_token_reads_and_a_referrer_sees_only_their_studies(client, referring_
     assert AccessLog.objects.filter(channel="api", object_type="dicomweb.study").count() == 2
 
 
+def test_a_remembered_token_stops_working_when_revoked_deactivated_or_its_role_is_taken(client, radiologist, archive):
+    from django.contrib.auth.models import Group
+
+    token = Token.objects.create(user=radiologist)
+    auth = {"HTTP_AUTHORIZATION": f"Token {token.key}"}
+    assert client.get("/dicomweb/studies", **auth).status_code == 200
+    assert client.get("/dicomweb/studies", **auth).status_code == 200  # answered from the remembered token
+    radiologist.groups.remove(Group.objects.get(name="radiologist"))
+    assert client.get("/dicomweb/studies", **auth).status_code == 403
+    radiologist.groups.add(Group.objects.get(name="radiologist"))
+    assert client.get("/dicomweb/studies", **auth).status_code == 200
+    radiologist.is_active = False
+    radiologist.save()
+    assert client.get("/dicomweb/studies", **auth).status_code == 401
+    radiologist.is_active = True
+    radiologist.save()
+    assert client.get("/dicomweb/studies", **auth).status_code == 200
+    token.delete()
+    assert client.get("/dicomweb/studies", **auth).status_code == 401
+    entries = AccessLog.objects.filter(channel="api", object_type="dicomweb.study")
+    assert entries.count() == 4
+    assert set(entries.values_list("username", flat=True)) == {radiologist.username}
+
+
 def test_wado_uri_returns_the_stored_file(reader, archive):
     study_uid, _other, paths = archive
     instance = Instance.objects.filter(series__study__study_instance_uid=study_uid).first()
