@@ -2,7 +2,9 @@
 
 Both servers run on loopback in this script (Lumen under gunicorn with its production settings shape, Orthanc
 from Debian's ``orthanc`` and ``orthanc-dicomweb``); the same HTTP client (requests, keep-alive) times each
-request; 30 requests per line after a warm-up; median and p95 in ms and the ratio Lumen/Orthanc.
+request; 30 requests per line after a warm-up; median and p95 in ms and the ratio Lumen/Orthanc. STOW-RS: ten
+requests of 100 instances each, new to the server (each batch under its own study), then three requests of 100
+instances it already holds.
 
     .venv/bin/python bench/dicomweb.py
 """
@@ -116,8 +118,34 @@ def timed(session, url, headers, expect=200, method="get", body=None) -> list[fl
     return samples
 
 
+MARK = "benchboundary"
+
+
+def stow_bodies(files: list[Path], batches: int) -> list[bytes]:
+    """``batches`` multipart bodies of the 100 first files, each batch under new study, series and instance UIDs."""
+    from io import BytesIO
+
+    from pydicom import dcmread
+    from pydicom.uid import generate_uid
+
+    bodies = []
+    for _ in range(batches):
+        study, series = generate_uid(), generate_uid()
+        parts = []
+        for path in files[:100]:
+            ds = dcmread(path)
+            ds.StudyInstanceUID, ds.SeriesInstanceUID = study, series
+            ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+            buffer = BytesIO()
+            ds.save_as(buffer, enforce_file_format=True)
+            parts.append(f"--{MARK}\r\nContent-Type: application/dicom\r\n\r\n".encode() + buffer.getvalue() + b"\r\n")
+        bodies.append(b"".join(parts) + f"--{MARK}--\r\n".encode())
+    return bodies
+
+
 def main() -> None:
     files = make_data(1000)
+    new_bodies = stow_bodies(files, 10)
     shutil.rmtree(WORK, ignore_errors=True)
     from pydicom import dcmread
 
@@ -149,23 +177,24 @@ def main() -> None:
                     {**auth, "Accept": "image/jpeg"},
                 ),
             }
-            mark = "benchboundary"
-            body = (
-                b"".join(
-                    f"--{mark}\r\nContent-Type: application/dicom\r\n\r\n".encode() + f.read_bytes() + b"\r\n"
-                    for f in files[:100]
-                )
-                + f"--{mark}--\r\n".encode()
-            )
             stow_headers = {
                 **auth,
-                "Content-Type": f'multipart/related; type="application/dicom"; boundary={mark}',
+                "Content-Type": f'multipart/related; type="application/dicom"; boundary={MARK}',
                 "Accept": "application/dicom+json",
             }
-            started = time.perf_counter()
-            response = session.post(f"{root}/studies", data=body, headers=stow_headers)
-            lines["STOW 100 instances (again: duplicates)"] = [(time.perf_counter() - started) * 1000]
-            assert response.status_code in (200, 202), response.status_code
+            new, again = [], []
+            for body in new_bodies:
+                started = time.perf_counter()
+                response = session.post(f"{root}/studies", data=body, headers=stow_headers)
+                new.append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200, (response.status_code, response.text[:300])
+            for _ in range(3):
+                started = time.perf_counter()
+                response = session.post(f"{root}/studies", data=new_bodies[0], headers=stow_headers)
+                again.append((time.perf_counter() - started) * 1000)
+                assert response.status_code in (200, 202), response.status_code
+            lines[f"STOW 100 new instances ({len(new)} requests)"] = new
+            lines["STOW 100 instances already stored (3 requests)"] = again
             results[name] = lines
         finally:
             for process in processes:

@@ -102,8 +102,12 @@ def _ingest(temp: Path, source: str, expected_sop: str | None, expected_class: s
         existing = None
         if settings.LUMEN_DUPLICATE_POLICY == DuplicatePolicy.REPLACE:
             existing = Instance.objects.select_related("series__study").filter(sop_instance_uid=sop_uid).first()
-        # With keep-first, a duplicate is found by the unique index when its row is inserted (one query less for
-        # the common case of a new instance).
+        elif _is_indexed(sop_uid):
+            # Keep-first and stored before: nothing to place or index (a copy arriving at this very moment from
+            # another sender is caught by the unique index instead).
+            first = Instance.objects.select_related("series__study").filter(sop_instance_uid=sop_uid).first()
+            if first is not None:
+                return Stored("duplicate", first, first.series.study)
         relative = storage.relative_path(str(ds.StudyInstanceUID), str(ds.SeriesInstanceUID), sop_uid)
         try:
             return _index(parsed, temp, relative, durable, source, existing)
@@ -271,6 +275,13 @@ def _insert_instance(values: dict) -> int | None:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+def _is_indexed(sop_uid: str) -> bool:
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {qn(Instance._meta.db_table)} WHERE sop_instance_uid = %s", [sop_uid])
+        return cursor.fetchone() is not None
 
 
 def _count(study: Study, series: Series, size: int, created_series: bool, delta: int) -> None:
