@@ -6,6 +6,7 @@ over them, so concurrent ingest is not held to one core by Python's GIL.
 """
 
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -29,6 +30,7 @@ class Command(BaseCommand):
         parser.add_argument("--processes", type=int, default=settings.LUMEN_DICOM_PROCESSES)
         parser.add_argument("--worker", action="store_true", help="(internal) one of several processes on the port")
         parser.add_argument("--parent", type=int, help="(internal) the listener process a worker belongs to")
+        parser.add_argument("--ready-fd", type=int, help="(internal) where a worker says it listens")
 
     def handle(self, *args, **options):
         # SQL logging (on with DEBUG) costs every C-STORE time and memory; this process serves no pages to debug.
@@ -56,7 +58,16 @@ class Command(BaseCommand):
                 "--parent",
                 str(os.getpid()),
             ]
-            workers = [subprocess.Popen(command, env=os.environ.copy()) for _ in range(processes - 1)]
+            ready = []
+            for _ in range(processes - 1):
+                read_end, write_end = os.pipe()
+                workers.append(
+                    subprocess.Popen(
+                        [*command, "--ready-fd", str(write_end)], env=os.environ.copy(), pass_fds=[write_end]
+                    )
+                )
+                os.close(write_end)
+                ready.append(read_end)
         listener = server.start(
             options["host"],
             options["port"],
@@ -72,7 +83,12 @@ class Command(BaseCommand):
             # A worker must not outlive its parent (killed with SIGKILL, it cannot pass SIGTERM on).
             parent = options["parent"] or os.getppid()  # given: the parent may die before this process got here
             threading.Thread(target=self._watch_parent, args=(parent, stop, orphaned), daemon=True).start()
+        if options["ready_fd"] is not None:
+            os.write(options["ready_fd"], b"listening")
+            os.close(options["ready_fd"])
         if not options["worker"]:
+            # Ready only when every process listens: until then the kernel would give this one every association.
+            self._await_workers(ready)
             self.stdout.write(
                 f"DICOM listener {options['ae_title']} on {options['host']}:{options['port']}, {processes} process(es) "
                 "(Ctrl-C or SIGTERM stops it)"
@@ -95,6 +111,19 @@ class Command(BaseCommand):
             worker.wait()
         if not options["worker"]:
             self.stdout.write("DICOM listener stopped.")
+
+    @staticmethod
+    def _await_workers(pipes: list[int], timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        waiting = list(pipes)
+        while waiting and time.monotonic() < deadline:
+            readable, _, _ = select.select(waiting, [], [], max(0.0, deadline - time.monotonic()))
+            for fd in readable:
+                os.read(fd, 64)  # "listening", or nothing if the worker died first: either way, done waiting
+                os.close(fd)
+                waiting.remove(fd)
+        for fd in waiting:
+            os.close(fd)
 
     @staticmethod
     def _watch_parent(parent: int, stop: threading.Event, orphaned: threading.Event) -> None:
