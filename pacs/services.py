@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +20,15 @@ from pydicom.multival import MultiValue
 
 from pacs import storage
 from pacs.choices import DuplicatePolicy, MatchState
-from pacs.ingest import OUT_OF_RESOURCES, Parsed, Rejected, check_preamble, parse, zero_preamble
+from pacs.ingest import (
+    OUT_OF_RESOURCES,
+    Parsed,
+    Rejected,
+    check_preamble,
+    declared_sop_instance_uid,
+    parse,
+    zero_preamble,
+)
 from pacs.models import Instance, Series, Study
 from ris.orders.models import Order
 from ris.patients.models import Patient
@@ -90,10 +98,19 @@ def _durability_pool() -> ThreadPoolExecutor:
 def _ingest(temp: Path, source: str, expected_sop: str | None, expected_class: str | None) -> Stored:
     if check_preamble(temp):
         zero_preamble(temp)
+    claimed = expected_sop or declared_sop_instance_uid(temp)
+    if settings.LUMEN_DUPLICATE_POLICY == DuplicatePolicy.KEEP_FIRST and claimed and _is_indexed(claimed):
+        # Keep-first and stored before (by the UID the request or the file's meta header names): the stored copy
+        # stands, and this one is neither parsed nor written. A file whose data set names another instance than
+        # its header is answered as that header's duplicate; it would not have been kept either way.
+        first = _first_copy(claimed)
+        if first is not None:
+            return Stored("duplicate", first, first.series.study)
     # The file's bytes go through SHA-256 and to disk in another thread while this one parses the header and puts
     # the file in place: hashing and fsync release the GIL, so the two take about as long as the longer of them.
-    # The index row commits only after both, so no row ever points at a file that is not whole and durable.
-    handle = open(temp, "rb+")  # noqa: SIM115 - open until the hashing thread is done, closed below
+    # The index row commits only after both, so no row ever points at a file that is not whole and durable. A
+    # duplicate or a refused file is not waited for: its fsync ends in the background on a file being removed.
+    handle = open(temp, "rb+")  # noqa: SIM115 - the hashing thread closes it
     durable = _durability_pool().submit(storage.sha256_and_fsync_open, handle)
     try:
         parsed = parse(temp, expected_sop_instance_uid=expected_sop, expected_sop_class_uid=expected_class)
@@ -101,11 +118,16 @@ def _ingest(temp: Path, source: str, expected_sop: str | None, expected_class: s
         sop_uid = str(ds.SOPInstanceUID)
         existing = None
         if settings.LUMEN_DUPLICATE_POLICY == DuplicatePolicy.REPLACE:
-            existing = Instance.objects.select_related("series__study").filter(sop_instance_uid=sop_uid).first()
-        elif _is_indexed(sop_uid):
+            existing = (
+                Instance.objects.select_related("series__study")
+                .defer("metadata")
+                .filter(sop_instance_uid=sop_uid)
+                .first()
+            )
+        elif sop_uid != claimed and _is_indexed(sop_uid):
             # Keep-first and stored before: nothing to place or index (a copy arriving at this very moment from
             # another sender is caught by the unique index instead).
-            first = Instance.objects.select_related("series__study").filter(sop_instance_uid=sop_uid).first()
+            first = _first_copy(sop_uid)
             if first is not None:
                 return Stored("duplicate", first, first.series.study)
         relative = storage.relative_path(str(ds.StudyInstanceUID), str(ds.SeriesInstanceUID), sop_uid)
@@ -118,9 +140,6 @@ def _ingest(temp: Path, source: str, expected_sop: str | None, expected_class: s
             raise
     except storage.StorageFull as exc:
         raise Rejected(OUT_OF_RESOURCES, "The image store is full; the instance was not stored.") from exc
-    finally:
-        wait([durable])  # nothing reads the file any more when the caller removes what is left of it
-        handle.close()
 
 
 def _index(parsed: Parsed, temp: Path, relative: str, durable: Future, source: str, existing) -> Stored:
@@ -153,7 +172,7 @@ def _index(parsed: Parsed, temp: Path, relative: str, durable: Future, source: s
                 pk = _insert_instance(fields)
                 if pk is None:
                     # Stored before (or by another association a moment ago): keep the first copy.
-                    instance = Instance.objects.select_related("series__study").filter(sop_instance_uid=sop_uid).first()
+                    instance = _first_copy(sop_uid)
                     if instance is None:  # that copy's row was deleted meanwhile: the sender's retry starts again
                         forget_known()
                         raise IntegrityError(f"SOP instance {sop_uid} conflicted with a row that is gone")
@@ -275,6 +294,12 @@ def _insert_instance(values: dict) -> int | None:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+def _first_copy(sop_uid: str) -> Instance | None:
+    """The stored copy a duplicate is answered with: its identity only (other fields load when read)."""
+    fields = ("sop_instance_uid", "sop_class_uid", "series__series_instance_uid", "series__study__study_instance_uid")
+    return Instance.objects.select_related("series__study").only(*fields).filter(sop_instance_uid=sop_uid).first()
 
 
 def _is_indexed(sop_uid: str) -> bool:

@@ -89,15 +89,17 @@ def sha256_and_fsync(path: Path) -> tuple[str, int]:
 
 
 def sha256_and_fsync_open(handle) -> tuple[str, int]:
-    """``sha256_and_fsync`` of a file opened for reading (it may be renamed meanwhile), read from the start."""
+    """``sha256_and_fsync`` of a file opened for reading (it may be renamed or removed meanwhile), read from the
+    start; the handle is closed when done."""
     digest = hashlib.sha256()
     size = 0
     try:
-        handle.seek(0)
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-        os.fsync(handle.fileno())
+        with handle:
+            handle.seek(0)
+            while chunk := handle.read(CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+            os.fsync(handle.fileno())
     except OSError as exc:
         raise _classify(exc) from exc
     return digest.hexdigest(), size

@@ -124,15 +124,17 @@ def test_worker_processes_stop_when_their_listener_is_killed(transactional_db, s
     def running() -> int:
         return len(subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True).stdout.split())
 
-    # Said to listen only once every process does, so the kernel spreads the first associations over all three.
-    listening = subprocess.run(
-        ["ss", "-Htlnp", f"sport = :{port}"], capture_output=True, text=True, check=True
-    ).stdout.splitlines()
-    assert len(listening) == 3
-    assert len({line.split("pid=")[1].split(",")[0] for line in listening}) == 3
-    assert running() == 3
-    listener.send_signal(signal.SIGKILL)
-    listener.wait(timeout=10)
+    try:
+        # Said to listen only once every process does, so the kernel spreads the first associations over all.
+        listening = subprocess.run(
+            ["ss", "-Htlnp", f"sport = :{port}"], capture_output=True, text=True, check=True
+        ).stdout.splitlines()
+        assert len(listening) == 3
+        assert len({line.split("pid=")[1].split(",")[0] for line in listening}) == 3
+        assert running() == 3
+    finally:
+        listener.send_signal(signal.SIGKILL)  # the workers must notice and stop by themselves
+        listener.wait(timeout=10)
     deadline = time.monotonic() + 10
     while running() and time.monotonic() < deadline:
         time.sleep(0.2)

@@ -3,6 +3,7 @@ and what was stored before stays intact."""
 
 import errno
 import os
+from pathlib import Path
 
 import pytest
 from pydicom import dcmread
@@ -157,7 +158,15 @@ def test_the_same_instance_twice_keeps_one_copy_and_one_row(
     first = services.ingest_file(rle, source="A", owned=False)
     again = services.ingest_file(jpeg_ls, source="B", owned=False)
     assert (first.outcome, again.outcome) == ("stored", "duplicate")
+    assert again.instance.pk == first.instance.pk
     assert Instance.objects.count() == 1
+    assert files_under(storage_root) == [first.instance.path]  # the second copy was never placed
+    # A copy cut short whose header names the stored instance: the stored copy stands, nothing else is kept.
+    cut = storage_root.parent / "cut.dcm"
+    cut.write_bytes(Path(jpeg_ls).read_bytes()[:2000])
+    assert services.ingest_file(cut, source="C", owned=False).outcome == "duplicate"
+    assert files_under(storage_root) == [first.instance.path]
+    assert list(storage.incoming_dir().iterdir()) == []
     assert Instance.objects.get().transfer_syntax_uid == "1.2.840.10008.1.2.5"
     settings.LUMEN_DUPLICATE_POLICY = "replace"
     with django_capture_on_commit_callbacks(execute=True):
