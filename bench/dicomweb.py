@@ -159,6 +159,7 @@ def main() -> None:
         root = f"http://127.0.0.1:{http}" + ("/dicomweb" if name == "lumen" else "/dicom-web")
         try:
             send(dicom, "LUMEN" if name == "lumen" else "ORTHANC", files, 1)
+            os.sync()  # the 525 MB just stored go to disk now, not under the timed requests' own fsyncs
             session = requests.Session()
             json_accept = {**auth, "Accept": "application/dicom+json"}
             lines = {

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from django.db.models import Count, Min, Q, QuerySet
+from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataset import Dataset
 
 from pacs.models import Instance, Series, Study
@@ -215,21 +216,34 @@ def filtered(level: Level, identifier: Dataset, *, fuzzy: bool = False) -> Query
 SCOPES = {"PATIENT": "pk__in", "STUDY": "pk__in", "SERIES": "study__in", "IMAGE": "series__study__in"}
 
 
-def find(
+def find(identifier: Dataset, *, allowed: tuple[str, ...], retrieve_ae: str, **scope) -> Iterator[Dataset]:
+    """Answer a C-FIND identifier: one response data set per match, with the requested keys filled in.
+
+    ``scope``: ``studies`` limits matches to those studies (a user's scope); ``offset``/``limit`` page the
+    matches; ``fuzzy`` matches person names fuzzily (``fuzzy_name``).
+    """
+    for level, requested, values in matches(identifier, allowed=allowed, **scope):
+        yield _response(level, requested, values, retrieve_ae)
+
+
+def find_json(identifier: Dataset, *, allowed: tuple[str, ...], **scope) -> Iterator[dict]:
+    """The same matches as ``find``, each as a DICOM JSON object (PS3.18 F.2) for QIDO-RS: the requested keys
+    and the Specific Character Set, written straight from the index's values (a pydicom data set per match
+    cost more than the whole query)."""
+    for _level, requested, values in matches(identifier, allowed=allowed, **scope):
+        yield _json_response(requested, values)
+
+
+def matches(
     identifier: Dataset,
     *,
     allowed: tuple[str, ...],
-    retrieve_ae: str,
     studies: QuerySet | None = None,
     offset: int = 0,
     limit: int | None = None,
     fuzzy: bool = False,
-) -> Iterator[Dataset]:
-    """Answer a C-FIND (or QIDO-RS) identifier: one response per match, with the requested keys filled in.
-
-    ``studies`` limits matches to those studies (a user's scope); ``offset``/``limit`` page the matches;
-    ``fuzzy`` matches person names fuzzily (``fuzzy_name``).
-    """
+) -> Iterator[tuple[str, list[str], dict]]:
+    """The matches of an identifier as (level, requested keywords, {keyword: value}), in index order."""
     level = level_of(identifier, allowed)
     requested = _requested(identifier)
     rows = filtered(level, identifier, fuzzy=fuzzy)
@@ -237,21 +251,24 @@ def find(
         rows = rows.filter(**{SCOPES[level.name]: studies.values("pk")})
     window = slice(offset, None if limit is None else offset + limit)
     if level.name == "PATIENT":
-        yield from _patients(rows, requested, retrieve_ae, window)
+        yield from _patients(rows, requested, window)
         return
     representative = [k for k in requested if k not in level.keys and k != "RetrieveAETitle"]
     # Keys without a column that carry a value to match: checked against the stored header, row by row.
     header_matches = {
         e.keyword: _value_text(e) for e in identifier if e.keyword in representative and _value_text(e).strip()
     }
-    related = {"SERIES": ("study",), "IMAGE": ("series__study",)}.get(level.name, ())
-    for row in rows.select_related(*related).order_by("pk")[window].iterator(chunk_size=500):
-        values = {k: _column(row, level.keys[k][0]) for k in requested if k in level.keys}
+    columns = {k: level.keys[k][0] for k in requested if k in level.keys}
+    fields = ["pk", *dict.fromkeys(columns.values())]
+    if representative and level.name == "IMAGE":
+        fields.append("metadata")
+    for row in rows.order_by("pk")[window].values(*fields).iterator(chunk_size=500):
+        values = {k: row[path] for k, path in columns.items()}
         if representative:
             values.update(_from_metadata(row, level.name, representative))
             if not all(_matches_header(values.get(k), pattern) for k, pattern in header_matches.items()):
                 continue
-        yield _response(level.name, requested, values, retrieve_ae)
+        yield level.name, requested, values
 
 
 def _matches_header(value, pattern: str) -> bool:
@@ -265,30 +282,25 @@ def _matches_header(value, pattern: str) -> bool:
     return text.strip() == pattern.strip()
 
 
-def _column(row, path: str):
-    value = row
-    for part in path.split("__"):
-        value = getattr(value, part)
-    return value
-
-
-def _patients(rows: QuerySet, requested: list[str], retrieve_ae: str, window: slice) -> Iterator[Dataset]:
+def _patients(rows: QuerySet, requested: list[str], window: slice) -> Iterator[tuple[str, list[str], dict]]:
     fields = [path for path, _kind in PATIENT_KEYS.values()]
     grouped = rows.values(*fields).annotate(studies=Count("id"), first=Min("id")).order_by("first")[window]
     for group in grouped.iterator():
         values = {k: group[PATIENT_KEYS[k][0]] for k in requested if k in PATIENT_KEYS}
         if "NumberOfPatientRelatedStudies" in requested:
             values["NumberOfPatientRelatedStudies"] = group["studies"]
-        yield _response("PATIENT", requested, values, retrieve_ae)
+        yield "PATIENT", requested, values
 
 
-def _from_metadata(row, level: str, keywords: list[str]) -> dict:
+def _from_metadata(row: dict, level: str, keywords: list[str]) -> dict:
     """Values the index has no column for, from the stored header of one instance at or below the row."""
     if level == "IMAGE":
-        metadata = row.metadata
+        metadata = row["metadata"]
     else:
         instances = (
-            Instance.objects.filter(series=row) if level == "SERIES" else Instance.objects.filter(series__study=row)
+            Instance.objects.filter(series_id=row["pk"])
+            if level == "SERIES"
+            else Instance.objects.filter(series__study_id=row["pk"])
         )
         metadata = instances.values_list("metadata", flat=True).first() or {}
     header = Dataset.from_json({t: v for t, v in metadata.items() if "BulkDataURI" not in v})
@@ -310,6 +322,45 @@ def _response(level: str, requested: list[str], values: dict, retrieve_ae: str) 
     if "RetrieveAETitle" not in requested:
         ds.RetrieveAETitle = retrieve_ae
     return ds
+
+
+# DICOM JSON written directly, for the value kinds the index holds; anything else is converted by pydicom.
+_TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DT", "LO", "SH", "TM", "UI"})
+_SINGLE_TEXT_VRS = frozenset({"LT", "ST", "UT", "UR", "UC"})
+_NUMBER_VRS = frozenset({"IS", "US", "UL", "SS", "SL", "UV", "SV"})
+
+
+@cache
+def _vr(keyword: str) -> str:
+    return dictionary_VR(keyword)
+
+
+def _json_response(requested: list[str], values: dict) -> dict:
+    document = {"00080005": {"vr": "CS", "Value": ["ISO_IR 192"]}}
+    for keyword in requested:
+        if keyword == "RetrieveAETitle":
+            continue  # QIDO-RS answers with a Retrieve URL instead
+        document[f"{tag_for_keyword(keyword):08X}"] = _json_element(keyword, values.get(keyword))
+    return dict(sorted(document.items()))
+
+
+def _json_element(keyword: str, value) -> dict:
+    vr = _vr(keyword)
+    if value is None or value == "":
+        return {"vr": vr}
+    if isinstance(value, str) and "\\" not in value:
+        if vr in _TEXT_VRS or vr in _SINGLE_TEXT_VRS:
+            return {"vr": vr, "Value": [value]}
+        if vr == "PN" and "=" not in value:
+            return {"vr": vr, "Value": [{"Alphabetic": value}]}
+    elif isinstance(value, str) and vr in _TEXT_VRS and "" not in value.split("\\"):
+        return {"vr": vr, "Value": value.split("\\")}
+    elif type(value) is int and vr in _NUMBER_VRS:
+        return {"vr": vr, "Value": [value]}
+    # Names with several component groups, multi-valued names, decimal strings, values read from a stored
+    # header: as pydicom writes them (the same conversion C-FIND's data sets get).
+    ds = _response("", [keyword], {keyword: value}, "")
+    return ds[keyword].to_json_dict(bulk_data_element_handler=None, bulk_data_threshold=1 << 30)
 
 
 UNIQUE_KEYS = {

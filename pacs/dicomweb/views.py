@@ -21,7 +21,7 @@ from pacs.dicomweb import multipart
 from pacs.dicomweb.auth import dicomweb_view
 from pacs.ingest import Rejected
 from pacs.models import Instance, Study
-from pacs.query import QueryError, find
+from pacs.query import QueryError, find_json
 from ris.accounts.choices import ALL_ROLES, Role
 from ris.accounts.roles import _declare
 from ris.audit.choices import Action
@@ -121,10 +121,9 @@ def _search(request, level: str, scope: dict[str, str]) -> HttpResponse:
         setattr(identifier, keyword, uid)
     try:
         found = list(
-            find(
+            find_json(
                 identifier,
                 allowed=("STUDY", "SERIES", "IMAGE"),
-                retrieve_ae=settings.LUMEN_DICOM_AE_TITLE,
                 studies=_visible_studies(request),
                 offset=offset,
                 limit=limit + 1,
@@ -144,16 +143,10 @@ def _search(request, level: str, scope: dict[str, str]) -> HttpResponse:
     )
     if not found:
         return HttpResponse(status=204)
-    documents = []
     base = _base(request)
-    for ds in found:
-        del ds.QueryRetrieveLevel
-        if "RetrieveAETitle" in ds:
-            del ds.RetrieveAETitle
-        document = ds.to_json_dict()
-        document["00081190"] = {"vr": "UR", "Value": [_retrieve_url(base, level, ds, scope)]}
-        documents.append(document)
-    response = HttpResponse(json.dumps(documents), content_type=DICOM_JSON)
+    for document in found:
+        document["00081190"] = {"vr": "UR", "Value": [_retrieve_url(base, level, document, scope)]}
+    response = HttpResponse(json.dumps(found), content_type=DICOM_JSON)
     if more:
         response["Warning"] = '299 Lumen: "There are additional results that can be requested"'
         query = params.copy()
@@ -162,14 +155,17 @@ def _search(request, level: str, scope: dict[str, str]) -> HttpResponse:
     return response
 
 
-def _retrieve_url(base: str, level: str, ds: Dataset, scope: dict[str, str]) -> str:
-    study = scope.get("StudyInstanceUID") or ds.get("StudyInstanceUID", "")
+def _retrieve_url(base: str, level: str, document: dict, scope: dict[str, str]) -> str:
+    def uid(tag: str) -> str:
+        return (document.get(tag, {}).get("Value") or [""])[0]
+
+    study = scope.get("StudyInstanceUID") or uid("0020000D")
     if level == "STUDY":
-        return f"{base}/studies/{ds.StudyInstanceUID}"
+        return f"{base}/studies/{study}"
+    series = scope.get("SeriesInstanceUID") or uid("0020000E")
     if level == "SERIES":
-        return f"{base}/studies/{study}/series/{ds.SeriesInstanceUID}"
-    series = scope.get("SeriesInstanceUID") or ds.get("SeriesInstanceUID", "")
-    return f"{base}/studies/{study}/series/{series}/instances/{ds.SOPInstanceUID}"
+        return f"{base}/studies/{study}/series/{series}"
+    return f"{base}/studies/{study}/series/{series}/instances/{uid('00080018')}"
 
 
 @dicomweb_view(*ALL_ROLES)
