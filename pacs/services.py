@@ -88,10 +88,11 @@ _fsync_pool: tuple[int, ThreadPoolExecutor] | None = None
 
 
 def _durability_pool() -> ThreadPoolExecutor:
-    """Threads that hash and fsync received files (per process: a forked worker starts its own)."""
+    """Threads that hash and fsync received files (per process: a forked worker starts its own). Started as
+    needed, up to one per concurrent ingest of a busy listener; an idle one costs nothing but its stack."""
     global _fsync_pool
     if _fsync_pool is None or _fsync_pool[0] != os.getpid():
-        _fsync_pool = (os.getpid(), ThreadPoolExecutor(max_workers=8, thread_name_prefix="lumen-fsync"))
+        _fsync_pool = (os.getpid(), ThreadPoolExecutor(max_workers=32, thread_name_prefix="lumen-fsync"))
     return _fsync_pool[1]
 
 
