@@ -228,6 +228,63 @@ def capture_professional(*, order_id: int, signer_id: int | None, actor=None) ->
     return _refresh(charge, save_lines=False)
 
 
+def _signature(lines) -> list[tuple]:
+    return [(line.kind, line.code, list(line.modifiers), line.units) for line in lines]
+
+
+@transaction.atomic
+def apply_performed_details(
+    *, order_id: int, previous_contrast_given: bool | None, previous_addon_cpt_codes: list[str], actor=None
+) -> list[Charge]:
+    """The technologist changed contrast or add-on codes after the exam's charges were captured.
+
+    A charge still under review whose lines are as captured gets its lines rebuilt from what was performed; one
+    whose lines billing staff have coded is put on hold with the change in words, so nobody's coding is lost or
+    billed stale. A released charge refuses (ValidationError): the technologist's change is rolled back until
+    billing reopens the charge. Returns the charges it changed.
+    """
+    order = Order.objects.select_related("procedure").get(pk=order_id)
+    captured_as = Order(
+        pk=order.pk,
+        procedure=order.procedure,
+        contrast_given=previous_contrast_given,
+        addon_cpt_codes=list(previous_addon_cpt_codes),
+    )
+    changed = []
+    charges = Charge.objects.select_for_update(of=("self",)).filter(order_id=order_id).exclude(status=ChargeStatus.VOID)
+    for charge in charges.order_by("pk"):
+        if charge.status not in EDITABLE_CHARGE_STATUSES:
+            raise ValidationError(
+                f"The exam’s {charge.get_component_display().lower()} charge is {charge.get_status_display().lower()}; "
+                "ask billing staff to reopen it before changing the contrast or add-on codes."
+            )
+        performed = _signature(_build_lines(order, charge.component, charge.icd10_codes))
+        as_captured = _signature(_build_lines(captured_as, charge.component, charge.icd10_codes))
+        if performed == as_captured:
+            continue  # nothing billable changed (contrast "not recorded" became "not given", say)
+        current = _signature(charge.lines.order_by("position"))
+        if current == as_captured:
+            charge.lines.all().delete()
+            lines = _build_lines(order, charge.component, charge.icd10_codes)
+            for line in lines:
+                line.charge = charge
+            _price(charge, lines)
+            ChargeLine.objects.bulk_create(lines)
+            changed.append(_refresh(charge, save_lines=False))
+        else:
+            what = f"contrast {'given' if order.contrast_given else 'not given'}; add-on codes " + (
+                ", ".join(order.addon_cpt_codes) or "none"
+            )
+            reason = f"The technologist changed what was performed after coding ({what}): review the lines."
+            if charge.status == ChargeStatus.HELD:
+                charge.hold_reason = reason[:300]
+                charge.save(update_fields=["hold_reason", "updated_at"])
+            else:
+                _move_charge(charge, ChargeStatus.HELD, hold_reason=reason[:300])
+            changed.append(charge)
+    return changed
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Review and coding
 

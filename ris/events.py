@@ -23,6 +23,8 @@ order_status_changed = Signal()
 appointment_changed = Signal()
 # sender: the reporting Report model class; kwargs: event=ReportEvent
 report_status_changed = Signal()
+# sender: the Order model class; kwargs: event=PerformedDetailsEvent
+performed_details_changed = Signal()
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,18 @@ class OrderStatusEvent:
     actor_id: int | None
     reason: str
     at: dt.datetime
+
+
+@dataclass(frozen=True)
+class PerformedDetailsEvent:
+    """The technologist changed what was performed beyond the ordered procedure (contrast, add-on CPT codes)."""
+
+    order_id: int
+    contrast_given: bool | None  # None: not recorded
+    addon_cpt_codes: tuple[str, ...]
+    previous_contrast_given: bool | None
+    previous_addon_cpt_codes: tuple[str, ...]
+    actor_id: int | None
 
 
 class AppointmentChange:

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from pydicom.uid import generate_uid
 
-from ris.events import OrderStatusEvent, order_status_changed
+from ris.events import OrderStatusEvent, PerformedDetailsEvent, order_status_changed, performed_details_changed
 from ris.numbering.models import next_value
 from ris.orders.choices import OPEN_STATUSES, REASON_REQUIRED, OrderStatus
 from ris.orders.models import InvalidTransition, Order, OrderStatusChange
@@ -146,6 +146,7 @@ def record_performed_details(
             f"Exam details can be recorded while the patient is here or the exam is done, "
             f"not when the order is {order.get_status_display().lower()}."
         )
+    previous = (order.contrast_given, tuple(order.addon_cpt_codes))
     fields = []
     if contrast_given is not None:
         order.contrast_given = contrast_given
@@ -158,6 +159,19 @@ def record_performed_details(
         fields.append("addon_cpt_codes")
     if fields:
         order.save(update_fields=[*fields, "updated_at"])
+    if (order.contrast_given, tuple(order.addon_cpt_codes)) != previous:
+        # Billing brings a charge captured at completion up to date, or refuses if it is released already.
+        performed_details_changed.send(
+            sender=Order,
+            event=PerformedDetailsEvent(
+                order_id=order.pk,
+                contrast_given=order.contrast_given,
+                addon_cpt_codes=tuple(order.addon_cpt_codes),
+                previous_contrast_given=previous[0],
+                previous_addon_cpt_codes=previous[1],
+                actor_id=getattr(actor, "pk", None),
+            ),
+        )
     return order
 
 
