@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from ris.equipment.choices import ModalityType
 from scheduling.choices import (
@@ -150,6 +151,10 @@ class Appointment(models.Model):
 
     def can_transition(self, to: str) -> bool:
         return to in TRANSITIONS[self.status]
+
+    def has_begun(self) -> bool:
+        """Its start time has passed (a patient can be a no-show only then)."""
+        return self.start <= timezone.now()
 
 
 class PerformedStep(models.Model):

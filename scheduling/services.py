@@ -242,6 +242,12 @@ def mark_no_show(*, actor, appointment: Appointment, reason: str = "") -> Appoin
         raise ValidationError(
             f"This appointment is {appointment.get_status_display().lower()}; it cannot be a no-show."
         )
+    if not appointment.has_begun():
+        start = timezone.localtime(appointment.start)
+        raise ValidationError(
+            f"The appointment is at {start:%H:%M} on {start:%a %d %b}; a patient is a no-show only once that time "
+            "has passed. To call it off now, cancel it."
+        )
     appointment.status, appointment.status_reason = AppointmentStatus.NO_SHOW, reason.strip()[:300]
     appointment.save(update_fields=["status", "status_reason", "updated_at"])
     _move_order(order, S.ORDERED, actor=actor, reason=reason.strip() or "No-show")

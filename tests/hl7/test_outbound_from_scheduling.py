@@ -125,7 +125,10 @@ def test_it_sends_siu_s12_s13_s14_s15_s26_from_the_scheduling_api_and_services(
     assert seg(s15, "AIS")[10] == "Cancelled"
     assert seg(of_type(partner_receiver, "ORM")[-1], "ORC")[5] == "IP"  # back to waiting for a booking
 
-    rebooked = services.book_appointment(actor=front_desk, order=order, resource=ct_resource, start=at(14))
+    # Missed yesterday (recorded afterwards): a no-show is possible only once the appointment's time has passed.
+    rebooked = services.book_appointment(
+        actor=front_desk, order=order, resource=ct_resource, start=at(14) - dt.timedelta(days=2), allow_past=True
+    )
     response = api.post(f"/api/v1/appointments/{rebooked.pk}/no-show/", {"reason": "Did not come"}, format="json")
     assert response.status_code == 200, response.json()
     s26 = of_type(partner_receiver, "SIU")[-1]

@@ -157,10 +157,17 @@ def test_arrival_and_no_show_move_the_order(make_order, patient, ordered, ct_res
     second = services.book_appointment(
         actor=front_desk, order=second_order, resource=ct_resource, start=tomorrow_at(10)
     )
+    with pytest.raises(ValidationError, match="a patient is a no-show only once that time has passed"):
+        services.mark_no_show(actor=front_desk, appointment=second)  # tomorrow's patient has not missed it yet
+    assert Appointment.objects.get(pk=second.pk).status == "booked"
+    services.cancel_appointment(actor=front_desk, appointment=second, reason="Entered twice")
+    second = services.book_appointment(
+        actor=front_desk, order=second_order, resource=ct_resource, start=tomorrow_at(10, days=-1), allow_past=True
+    )
     services.mark_no_show(actor=front_desk, appointment=second)
     second_order.refresh_from_db()
     assert second_order.status == "ordered"
-    assert [e.kind for e in events] == ["booked", "arrived", "booked", "no_show"]
+    assert [e.kind for e in events] == ["booked", "arrived", "booked", "cancelled", "booked", "no_show"]
     with pytest.raises(ValidationError):
         services.mark_no_show(actor=front_desk, appointment=first)
 

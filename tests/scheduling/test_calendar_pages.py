@@ -170,3 +170,28 @@ def test_the_calendar_counts_capacity_as_booking_does(
     # Two back-to-back 15-minute exams never overlap each other: a second place is free all along 09:00-09:30.
     assert 'aria-label="Book at 09:00"' in page.content.decode()
     services.book_appointment(actor=front_desk, order=order, resource=ct_resource, start=tomorrow_at(9))
+
+
+def test_no_show_is_offered_only_once_the_appointment_time_has_passed(
+    client, front_desk, make_order, patient, ct_resource, tomorrow_at
+):
+    login(client, front_desk)
+    coming = services.book_appointment(
+        actor=front_desk, order=make_order(patient), resource=ct_resource, start=tomorrow_at(9)
+    )
+    missed = services.book_appointment(
+        actor=front_desk,
+        order=make_order(patient),
+        resource=ct_resource,
+        start=tomorrow_at(9, days=-1),
+        allow_past=True,
+    )
+    assert b">No-show</button>" not in client.get(f"/scheduling/appointments/{coming.pk}/").content
+    assert b">No-show</button>" in client.get(f"/scheduling/appointments/{missed.pk}/").content
+    page = client.post(f"/scheduling/appointments/{coming.pk}/no-show/", follow=True)
+    assert "a patient is a no-show only once that time has passed. To call it off now, cancel it." in (
+        page.content.decode()
+    )
+    assert Appointment.objects.get(pk=coming.pk).status == "booked"
+    client.post(f"/scheduling/appointments/{missed.pk}/no-show/")
+    assert Appointment.objects.get(pk=missed.pk).status == "no_show"
