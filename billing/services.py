@@ -253,15 +253,15 @@ def apply_performed_details(
     changed = []
     charges = Charge.objects.select_for_update(of=("self",)).filter(order_id=order_id).exclude(status=ChargeStatus.VOID)
     for charge in charges.order_by("pk"):
+        performed = _signature(_build_lines(order, charge.component, charge.icd10_codes))
+        as_captured = _signature(_build_lines(captured_as, charge.component, charge.icd10_codes))
+        if performed == as_captured:
+            continue  # nothing billable changed (contrast "not recorded" became "not given", say)
         if charge.status not in EDITABLE_CHARGE_STATUSES:
             raise ValidationError(
                 f"The exam’s {charge.get_component_display().lower()} charge is {charge.get_status_display().lower()}; "
                 "ask billing staff to reopen it before changing the contrast or add-on codes."
             )
-        performed = _signature(_build_lines(order, charge.component, charge.icd10_codes))
-        as_captured = _signature(_build_lines(captured_as, charge.component, charge.icd10_codes))
-        if performed == as_captured:
-            continue  # nothing billable changed (contrast "not recorded" became "not given", say)
         current = _signature(charge.lines.order_by("position"))
         if current == as_captured:
             charge.lines.all().delete()

@@ -10,7 +10,6 @@ from pydicom import dcmread
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
-from pydicom.filereader import read_file_meta_info
 from pydicom.uid import UID
 
 BULK_THRESHOLD = 4096
@@ -61,16 +60,6 @@ def check_preamble(path: Path) -> bool:
     if preamble.startswith(EXECUTABLE_SIGNATURES):
         raise Rejected(CANNOT_UNDERSTAND, "Refused: the file preamble holds an executable or script.")
     return any(preamble) and not preamble.startswith(TIFF_SIGNATURES)
-
-
-def declared_sop_instance_uid(path: Path) -> str | None:
-    """The SOP Instance UID the file's meta header names (read without the data set), or None."""
-    try:
-        meta = read_file_meta_info(path)
-    except Exception:  # noqa: BLE001 - an unreadable header is parse()'s to explain
-        return None
-    uid = str(meta.get("MediaStorageSOPInstanceUID", "") or "")
-    return uid if valid_uid(uid) else None
 
 
 def zero_preamble(path: Path) -> None:

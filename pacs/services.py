@@ -25,7 +25,6 @@ from pacs.ingest import (
     Parsed,
     Rejected,
     check_preamble,
-    declared_sop_instance_uid,
     parse,
     zero_preamble,
 )
@@ -99,19 +98,11 @@ def _durability_pool() -> ThreadPoolExecutor:
 def _ingest(temp: Path, source: str, expected_sop: str | None, expected_class: str | None) -> Stored:
     if check_preamble(temp):
         zero_preamble(temp)
-    claimed = expected_sop or declared_sop_instance_uid(temp)
-    if settings.LUMEN_DUPLICATE_POLICY == DuplicatePolicy.KEEP_FIRST and claimed and _is_indexed(claimed):
-        # Keep-first and stored before (by the UID the request or the file's meta header names): the stored copy
-        # stands, and this one is neither parsed nor written. A file whose data set names another instance than
-        # its header is answered as that header's duplicate; it would not have been kept either way.
-        first = _first_copy(claimed)
-        if first is not None:
-            return Stored("duplicate", first, first.series.study)
     # The file's bytes go through SHA-256 and to disk in another thread while this one parses the header and puts
     # the file in place: hashing and fsync release the GIL, so the two take about as long as the longer of them.
     # The index row commits only after both, so no row ever points at a file that is not whole and durable. A
-    # duplicate or a refused file is not waited for: its fsync ends in the background on a file being removed.
-    handle = open(temp, "rb+")  # noqa: SIM115 - the hashing thread closes it
+    # duplicate or a refused file is not waited for; its job is called off if it has not started yet.
+    handle = open(temp, "rb+")  # noqa: SIM115 - closed by the hashing thread, or below if its job is called off
     durable = _durability_pool().submit(storage.sha256_and_fsync_open, handle)
     try:
         parsed = parse(temp, expected_sop_instance_uid=expected_sop, expected_sop_class_uid=expected_class)
@@ -125,7 +116,7 @@ def _ingest(temp: Path, source: str, expected_sop: str | None, expected_class: s
                 .filter(sop_instance_uid=sop_uid)
                 .first()
             )
-        elif sop_uid != claimed and _is_indexed(sop_uid):
+        elif _is_indexed(sop_uid):
             # Keep-first and stored before: nothing to place or index (a copy arriving at this very moment from
             # another sender is caught by the unique index instead).
             first = _first_copy(sop_uid)
@@ -141,6 +132,9 @@ def _ingest(temp: Path, source: str, expected_sop: str | None, expected_class: s
             raise
     except storage.StorageFull as exc:
         raise Rejected(OUT_OF_RESOURCES, "The image store is full; the instance was not stored.") from exc
+    finally:
+        if durable.cancel():  # refused or a duplicate before the job began: no hashing, no fsync, no open file
+            handle.close()
 
 
 def _index(parsed: Parsed, temp: Path, relative: str, durable: Future, source: str, existing) -> Stored:

@@ -8,7 +8,7 @@ pace: every instance waits for both threads to wake up, and the wake-ups themsel
 Lumen keeps pynetdicom's loops and its state machine as they are and replaces only the two sleeps, through
 ``install()``: for an association wired by ``wire()``,
 
-- the DUL thread waits in ``select()`` on its socket and on a wake-up socket that is written whenever the
+- the DUL thread waits in ``poll()`` on its socket and on a wake-up socket that is written whenever the
   association thread queues a primitive to send (a C-STORE response, a release) — it runs the moment the peer
   sends a PDU or Lumen has something to send;
 - the association thread waits on an ``Event`` set whenever the DUL thread completes a DIMSE message or
@@ -29,6 +29,7 @@ import sys
 import threading
 import time as _time
 import types
+import weakref
 
 from pynetdicom import association as _association
 from pynetdicom import dul as _dul
@@ -49,7 +50,7 @@ class _SignallingQueue(queue.Queue):
 
 
 class _Wakeup:
-    """One DUL thread's wake-up: a socket pair whose read end ``select()`` watches next to the peer's socket."""
+    """One DUL thread's wake-up: a socket pair whose read end is polled next to the peer's socket."""
 
     def __init__(self) -> None:
         self.reader, self.writer = socket.socketpair()
@@ -87,13 +88,20 @@ def wire(assoc) -> None:
     dimse.msg_queue = _SignallingQueue(activity.set)
     dul.lumen_wakeup = wakeup
     assoc.lumen_activity = activity
+    # Closed with the connection (EVT_CONN_CLOSE), or at the latest when the association is collected (the
+    # finalizer holds the socket pair only: anything holding the association would keep it alive).
+    weakref.finalize(assoc, wakeup.close)
 
 
 def unwire(assoc) -> None:
     """Close the wake-up sockets (EVT_CONN_CLOSE); a reactor still running falls back to pynetdicom's sleep."""
-    wakeup = getattr(assoc.dul, "lumen_wakeup", None)
+    _close_wakeup(assoc.dul)
+
+
+def _close_wakeup(dul) -> None:
+    wakeup = getattr(dul, "lumen_wakeup", None)
     if wakeup is not None:
-        assoc.dul.lumen_wakeup = None
+        dul.lumen_wakeup = None
         wakeup.close()
 
 
@@ -104,8 +112,12 @@ def _dul_wait(dul, seconds: float) -> None:
         _time.sleep(seconds)
         return
     try:
-        select.select([peer, wakeup.reader], [], [], MAX_WAIT)
+        poller = select.poll()  # not select(): a busy listener's descriptors may be numbered past 1024
+        poller.register(peer, select.POLLIN)
+        poller.register(wakeup.reader, select.POLLIN)
+        poller.poll(MAX_WAIT * 1000)
     except (OSError, ValueError):  # the socket closed under us: pynetdicom's loop notices on its next turn
+        _time.sleep(seconds)
         return
     wakeup.drain()
 

@@ -8,6 +8,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 from django.http import HttpResponse
@@ -22,6 +23,7 @@ from ris.accounts.roles import _declare
 # search. A change to a token, a user or a user's groups empties the cache in the process that made it; the
 # other web processes see it within LUMEN_TOKEN_CACHE_SECONDS.
 _tokens: dict[str, tuple[float, tuple, frozenset[str]]] = {}
+_generation = [0]  # counts forgettings: a look-up that began before one does not store what it read
 
 
 def _token_user(request):
@@ -33,13 +35,14 @@ def _token_user(request):
     now = time.monotonic()
     cached = _tokens.get(key)
     if cached is None or cached[0] <= now:
+        generation = _generation[0]
         token = Token.objects.select_related("user").filter(key=key).first()
         if token is None or not token.user.is_active:
             _tokens.pop(key, None)
             return None
         user = token.user
         cached = (now + settings.LUMEN_TOKEN_CACHE_SECONDS, _row(user), user.role_names)
-        if settings.LUMEN_TOKEN_CACHE_SECONDS > 0:
+        if settings.LUMEN_TOKEN_CACHE_SECONDS > 0 and generation == _generation[0]:
             _tokens[key] = cached
     # A fresh object for each request: nothing one request sets on its user reaches another.
     user = _user_model().from_db("default", _field_names(), cached[1])
@@ -65,6 +68,13 @@ def _row(user) -> tuple:
 @receiver(post_delete, sender=settings.AUTH_USER_MODEL)
 @receiver(m2m_changed, sender=get_user_model().groups.through)
 def _forget_tokens(**kwargs) -> None:
+    _forget()
+    # Again once the change is committed: a request may have read the old row in between.
+    transaction.on_commit(_forget)
+
+
+def _forget() -> None:
+    _generation[0] += 1
     _tokens.clear()
 
 

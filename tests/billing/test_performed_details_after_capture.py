@@ -64,6 +64,10 @@ def test_a_released_charge_refuses_the_change_and_the_order_keeps_what_it_had(
     assert (order.contrast_given, order.addon_cpt_codes) == (None, [])  # not recorded, as before
     charge = Charge.objects.get(order=completed_order)
     assert (charge.status, [ln[1] for ln in lines_of(charge)]) == ("released", ["70450"])
+    # What bills nothing differently is recorded even so: contrast "not given" where nothing was recorded.
+    order_services.record_performed_details(order=completed_order, actor=technologist, contrast_given=False)
+    assert Order.objects.get(pk=completed_order.pk).contrast_given is False
+    assert Charge.objects.get(order=completed_order).status == "released"
 
 
 def test_recording_the_same_details_again_changes_nothing(completed_order, technologist, billing_clerk):

@@ -282,3 +282,22 @@ def test_stow_to_a_study_url_refuses_instances_of_other_studies_without_storing_
     assert failure["00081197"]["Value"] == [0xA900]
     assert failure["00081155"]["Value"] == [str(dcmread(theirs[0]).SOPInstanceUID)]
     assert list(Instance.objects.values_list("series__study__study_instance_uid", flat=True)) == [study_uid]
+
+
+def test_a_token_read_while_it_was_being_changed_is_not_remembered(rf, radiologist, monkeypatch):
+    from pacs.dicomweb import auth
+
+    token = Token.objects.create(user=radiologist)
+    request = rf.get("/dicomweb/studies", HTTP_AUTHORIZATION=f"Token {token.key}")
+    real = Token.objects.select_related
+
+    def changed_meanwhile(*args):
+        auth._forget()  # another request changed a token or user while this look-up ran
+        return real(*args)
+
+    monkeypatch.setattr(Token.objects, "select_related", changed_meanwhile)
+    assert auth._token_user(request).pk == radiologist.pk
+    assert token.key not in auth._tokens  # what it read may be stale: not kept
+    monkeypatch.undo()
+    assert auth._token_user(request).pk == radiologist.pk
+    assert token.key in auth._tokens

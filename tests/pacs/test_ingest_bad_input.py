@@ -3,7 +3,6 @@ and what was stored before stays intact."""
 
 import errno
 import os
-from pathlib import Path
 
 import pytest
 from pydicom import dcmread
@@ -161,12 +160,28 @@ def test_the_same_instance_twice_keeps_one_copy_and_one_row(
     assert again.instance.pk == first.instance.pk
     assert Instance.objects.count() == 1
     assert files_under(storage_root) == [first.instance.path]  # the second copy was never placed
-    # A copy cut short whose header names the stored instance: the stored copy stands, nothing else is kept.
-    cut = storage_root.parent / "cut.dcm"
-    cut.write_bytes(Path(jpeg_ls).read_bytes()[:2000])
-    assert services.ingest_file(cut, source="C", owned=False).outcome == "duplicate"
+    # Edited to be another instance, but its meta header still names the stored one: refused, not a duplicate.
+    edited = dcmread(jpeg_ls)
+    edited.SOPInstanceUID = generate_uid()
+    edited.save_as(storage_root.parent / "edited.dcm")
+    assert str(edited.file_meta.MediaStorageSOPInstanceUID) == first.instance.sop_instance_uid
+    with pytest.raises(Rejected) as refused:
+        services.ingest_file(storage_root.parent / "edited.dcm", source="C", owned=False)
+    assert (refused.value.status, refused.value.reason) == (
+        0xA900,
+        "The file meta and the data set name different SOP instances.",
+    )
+    # A C-STORE whose request names the stored instance but whose data set is another one: refused too.
+    with pytest.raises(Rejected) as refused:
+        services.ingest_file(
+            storage_root.parent / "edited.dcm",
+            source="C",
+            owned=False,
+            expected_sop_instance_uid=first.instance.sop_instance_uid,
+        )
+    assert refused.value.status == 0xA900
     assert files_under(storage_root) == [first.instance.path]
-    assert list(storage.incoming_dir().iterdir()) == []
+    assert Instance.objects.count() == 1
     assert Instance.objects.get().transfer_syntax_uid == "1.2.840.10008.1.2.5"
     settings.LUMEN_DUPLICATE_POLICY = "replace"
     with django_capture_on_commit_callbacks(execute=True):

@@ -77,3 +77,24 @@ def test_queues_signal_their_consumer_and_other_sleeps_are_real():
     started = time.monotonic()
     reactor._sleep(0.02)  # not a reactor thread: pynetdicom's own sleep, in full
     assert time.monotonic() - started >= 0.02
+
+
+def test_an_association_and_its_wake_up_sockets_are_released_once_it_ends(listener, scu_node):
+    import gc
+    import weakref
+
+    ae = AE(SCU_AE)
+    ae.add_requested_context(Verification)
+    assoc = ae.associate(listener.host, listener.port, ae_title=listener.ae_title)
+    (acceptor,) = _server_side(listener.port)
+    gone, wakeup = weakref.ref(acceptor), acceptor.dul.lumen_wakeup
+    assert assoc.send_c_echo().Status == 0
+    assoc.release()
+    del acceptor
+    deadline = time.monotonic() + 5
+    while gone() is not None and time.monotonic() < deadline:
+        gc.collect()
+        time.sleep(0.05)
+    assert gone() is None  # nothing Lumen added keeps a finished association alive
+    assert wakeup.reader.fileno() == -1
+    assert wakeup.writer.fileno() == -1

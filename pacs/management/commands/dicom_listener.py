@@ -84,7 +84,10 @@ class Command(BaseCommand):
             parent = options["parent"] or os.getppid()  # given: the parent may die before this process got here
             threading.Thread(target=self._watch_parent, args=(parent, stop, orphaned), daemon=True).start()
         if options["ready_fd"] is not None:
-            os.write(options["ready_fd"], b"listening")
+            try:
+                os.write(options["ready_fd"], b"listening")
+            except OSError:
+                pass  # the parent stopped waiting (or died): this worker serves all the same, or its watch ends it
             os.close(options["ready_fd"])
         if not options["worker"]:
             # Ready only when every process listens: until then the kernel would give this one every association.
