@@ -97,16 +97,20 @@ def parts_to_files(read, mark: str, new_file, *, limit: int, chunk: int = 1 << 2
                 headers[name.strip().lower()] = value.strip()
         path = new_file()
         keep = len(separator) - 1
-        with open(path, "wb") as sink:
-            while True:
-                index = buffer.find(separator)
-                if index >= 0:
-                    sink.write(buffer[:index])
-                    buffer = buffer[index + len(separator) :]
-                    break
-                if len(buffer) > keep:
-                    sink.write(buffer[:-keep])
-                    buffer = buffer[-keep:]
-                if not more():
-                    raise Malformed("The body ends inside a part.")
+        try:
+            with open(path, "wb") as sink:
+                while True:
+                    index = buffer.find(separator)
+                    if index >= 0:
+                        sink.write(buffer[:index])
+                        buffer = buffer[index + len(separator) :]
+                        break
+                    if len(buffer) > keep:
+                        sink.write(buffer[:-keep])
+                        buffer = buffer[-keep:]
+                    if not more():
+                        raise Malformed("The body ends inside a part.")
+        except BaseException:
+            path.unlink(missing_ok=True)  # a part cut short (or too large) leaves nothing behind
+            raise
         yield headers, path

@@ -32,15 +32,22 @@ def test_parts_are_recovered_exactly_for_any_chunk_size(tmp_path, chunk):
 
 
 def test_a_body_cut_short_is_malformed_after_the_complete_parts(tmp_path):
-    stream = io.BytesIO(body(b"whole", b"cut")[:-20])
+    stream = io.BytesIO(body(b"whole", b"cut" * 20)[:-20])
     counter = iter(range(10))
     reader = multipart.parts_to_files(
         stream.read, "b0undary", lambda: tmp_path / f"{next(counter)}", limit=10**6, chunk=5
     )
     headers, path = next(reader)
     assert path.read_bytes() == b"whole"
-    with pytest.raises(multipart.Malformed):
+    with pytest.raises(multipart.Malformed, match="The body ends inside a part."):
         next(reader)
+    assert sorted(tmp_path.iterdir()) == [path]  # the part cut short left no file
+
+
+def test_a_part_over_the_limit_leaves_no_file(tmp_path):
+    with pytest.raises(multipart.TooLarge):
+        read_all(body(b"x" * 5000), tmp_path, chunk=1000, limit=2000)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_body_over_the_limit_stops_reading(tmp_path):
