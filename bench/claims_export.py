@@ -30,7 +30,7 @@ import tracemalloc
 from decimal import Decimal
 from pathlib import Path
 
-from pgdb import ensure_postgres_database
+from pgdb import setup_django
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -233,19 +233,12 @@ def main() -> None:
     parser.add_argument("--exams", type=int, default=100)
     parser.add_argument("--regenerate", action="store_true")
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgres"):
-        ensure_postgres_database(url)
-
-    import django
-
-    django.setup()
+    setup_django()
     from django.core.management import call_command
     from django.db import connection
 
     from billing.models import Claim, Payer
 
-    call_command("migrate", verbosity=0)
     if args.regenerate:
         call_command("flush", interactive=False, verbosity=0)
         call_command("migrate", verbosity=0)

@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from pgdb import ensure_postgres_database
+from pgdb import setup_django
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -111,11 +111,7 @@ def main() -> None:
     parser.add_argument("--regenerate", action="store_true")
     args = parser.parse_args()
 
-    if os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        ensure_postgres_database(os.environ["DATABASE_URL"])
-    import django
-
-    django.setup()
+    setup_django()
     from django.conf import settings
     from django.core.management import call_command
     from django.test import Client
@@ -126,7 +122,6 @@ def main() -> None:
     from ris.orders.models import Order
     from ris.patients.models import Patient
 
-    call_command("migrate", verbosity=0)
     settings.DEBUG = True
     call_command("seed_demo", patients=0, stdout=open(os.devnull, "w"))  # noqa: SIM115 - catalog and users
     settings.DEBUG = False

@@ -218,11 +218,10 @@ def ingest(files: list[Path]) -> None:
 
 
 def find_latency(studies: int, per_study: int, queries: int) -> None:
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ris.settings")
     sys.path.insert(0, str(ROOT))
-    django.setup()
+    from pgdb import setup_django
+
+    setup_django()
     from django.db import connection
     from pydicom.dataset import Dataset
     from pynetdicom import AE, evt
@@ -233,9 +232,6 @@ def find_latency(studies: int, per_study: int, queries: int) -> None:
 
     if connection.vendor != "postgresql":
         raise SystemExit("--find measures PostgreSQL: set DATABASE_URL")
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
     if Study.objects.count() < studies:
         started = time.perf_counter()
         Instance.objects.all().delete()

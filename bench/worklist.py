@@ -119,13 +119,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--regenerate", action="store_true")
     args = parser.parse_args()
-    if os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        from pgdb import ensure_postgres_database
+    from pgdb import setup_django
 
-        ensure_postgres_database(os.environ["DATABASE_URL"])
-    import django
-
-    django.setup()
+    setup_django()
     from django.conf import settings
     from django.core.management import call_command
     from django.utils import timezone
@@ -138,7 +134,6 @@ def main() -> None:
     from scheduling.availability import free_slots, suitable_resources
     from scheduling.models import Appointment
 
-    call_command("migrate", verbosity=0)
     settings.DEBUG = True
     call_command("seed_demo", patients=0, stdout=open(os.devnull, "w"))  # noqa: SIM115 - catalog, users, demo AEs
     settings.DEBUG = False
