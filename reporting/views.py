@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from common.forms import add_service_errors
+from common.forms import add_service_errors, submit
 from common.paging import page_of
 from pacs import storage
 from pacs.models import Instance, Study
@@ -238,23 +238,16 @@ def key_images(request, pk: int):
 def addendum(request, pk: int):
     report = visible_report(request, pk)
     form = AddendumForm(request.POST)
-    if form.is_valid():
-        draft = report.addenda.filter(
-            pk=form.cleaned_data["draft"], signed_at__isnull=True, author=request.user
-        ).first()
-        try:
-            services.add_addendum(
-                report=report,
-                actor=request.user,
-                password=form.cleaned_data["password"],
-                text=form.cleaned_data["text"],
-                draft=draft,
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Addendum signed.")
-            return redirect(report)
+
+    def sign_addendum(data):
+        draft = report.addenda.filter(pk=data["draft"], signed_at__isnull=True, author=request.user).first()
+        return services.add_addendum(
+            report=report, actor=request.user, password=data["password"], text=data["text"], draft=draft
+        )
+
+    if submit(request, form, sign_addendum) is not None:
+        messages.success(request, "Addendum signed.")
+        return redirect(report)
     return render(request, "reporting/report.html", _context(request, report, addendum_form=form), status=400)
 
 
@@ -264,20 +257,16 @@ def amend(request, pk: int):
     report = visible_report(request, pk)
     form = AmendForm(request.POST)
     sections = _posted_sections(request, report)
-    if form.is_valid():
-        try:
-            services.amend_report(
-                report=report,
-                actor=request.user,
-                password=form.cleaned_data["password"],
-                sections=sections,
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Report amended; the previous version is kept.")
-            return redirect(report)
+    amended = submit(
+        request,
+        form,
+        lambda data: services.amend_report(
+            report=report, actor=request.user, password=data["password"], sections=sections, reason=data["reason"]
+        ),
+    )
+    if amended is not None:
+        messages.success(request, "Report amended; the previous version is kept.")
+        return redirect(report)
     return render(request, "reporting/report.html", _context(request, report, amend_form=form), status=400)
 
 
@@ -484,14 +473,9 @@ def peer_review(request, pk: int):
         raise Http404("No such peer review.")
     report = visible_report(request, review.report_id)
     form = PeerReviewForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.submit_peer_review(review=review, actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Peer review recorded.")
-            return redirect("reporting:peer_reviews")
+    if submit(request, form, lambda data: services.submit_peer_review(review=review, actor=request.user, **data)):
+        messages.success(request, "Peer review recorded.")
+        return redirect("reporting:peer_reviews")
     return render(request, "reporting/peer_review.html", {"review": review, "report": report, "form": form})
 
 
