@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from struct import unpack_from
 
 from pydicom import dcmread
 from pydicom.dataelem import RawDataElement
@@ -65,6 +66,68 @@ def check_preamble(path: Path) -> bool:
 def zero_preamble(path: Path) -> None:
     with open(path, "r+b") as handle:
         handle.write(b"\x00" * 128)
+
+
+# Explicit VR elements whose length takes four bytes after two reserved ones (PS3.5 7.1.2).
+LONG_LENGTH_VRS = frozenset((b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UN", b"UR", b"UT", b"SV", b"UV"))
+PEEK_BYTES = 16384
+_IDENTITY_SLOTS = {0x0020000D: 0, 0x0020000E: 1, 0x00080018: 2}
+_PEEKABLE_SYNTAXES = {"1.2.840.10008.1.2": False}  # implicit VR; every other syntax but two is explicit VR LE
+_UNPEEKABLE_SYNTAXES = {"1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"}  # big endian, deflated
+
+
+def peek_identity(path: Path) -> tuple[str, str, str] | None:
+    """(Study, Series, SOP Instance UID) read straight from the first bytes of a Part-10 file, or None where that
+    is not simple: the UIDs lie further in, an element of undefined length comes before them, a value is
+    multiple or empty, the transfer syntax is big endian or deflated.
+
+    A hint only, so a received file can go to its final place (and to disk) while the full parse runs; ``parse``
+    has the last word, and the caller moves the file again in the unlikely case they disagree.
+    """
+    with open(path, "rb") as handle:
+        data = handle.read(PEEK_BYTES)
+    pos, syntax = 132, None
+    while data[pos : pos + 2] == b"\x02\x00":  # file meta: always explicit VR little endian
+        header = _element_header(data, pos, explicit=True)
+        if header is None:
+            return None
+        length, start = header
+        if data[pos + 2 : pos + 4] == b"\x10\x00":
+            syntax = data[start : start + length].decode("latin-1").rstrip("\0 ")
+        pos = start + length
+    if syntax is None or syntax in _UNPEEKABLE_SYNTAXES:
+        return None
+    explicit = _PEEKABLE_SYNTAXES.get(syntax, True)
+    found: list[str | None] = [None, None, None]
+    while pos + 8 <= len(data):
+        group, element = unpack_from("<HH", data, pos)
+        tag = group << 16 | element
+        if tag > 0x0020000E:
+            break
+        header = _element_header(data, pos, explicit=explicit)
+        if header is None or header[0] == 0xFFFFFFFF:
+            return None
+        length, pos = header
+        slot = _IDENTITY_SLOTS.get(tag)
+        if slot is not None:
+            if pos + length > len(data):
+                return None
+            value = data[pos : pos + length].decode("latin-1").rstrip("\0 ")
+            if not value or "\\" in value:
+                return None
+            found[slot] = value
+        pos += length
+    study, series, sop = found
+    return (study, series, sop) if study and series and sop else None
+
+
+def _element_header(data: bytes, pos: int, *, explicit: bool) -> tuple[int, int] | None:
+    """(value length, where the value starts) of the little endian element at ``pos``; None if cut off."""
+    if not explicit:
+        return (unpack_from("<I", data, pos + 4)[0], pos + 8) if pos + 8 <= len(data) else None
+    if data[pos + 4 : pos + 6] in LONG_LENGTH_VRS:
+        return (unpack_from("<I", data, pos + 8)[0], pos + 12) if pos + 12 <= len(data) else None
+    return (unpack_from("<H", data, pos + 6)[0], pos + 8) if pos + 8 <= len(data) else None
 
 
 def valid_uid(value) -> bool:

@@ -26,6 +26,8 @@ from pacs.ingest import (
     Rejected,
     check_preamble,
     parse,
+    peek_identity,
+    valid_uid,
     zero_preamble,
 )
 from pacs.models import Instance, Series, Study
@@ -70,15 +72,17 @@ def ingest_file(
     owned: bool,
     expected_sop_instance_uid: str | None = None,
     expected_sop_class_uid: str | None = None,
+    digest: tuple[str, int] | None = None,
 ) -> Stored:
     """Store and index one DICOM Part-10 file. Raises ``Rejected`` with a DICOM status and a reason.
 
     ``owned``: the file is a temporary under the storage root's incoming directory that may be renamed into
     place (C-STORE receives straight there); otherwise it is copied first and the source is left untouched.
+    ``digest``: the file's SHA-256 and size, when taken as it was written (an owned file only).
     """
     temp = Path(path) if owned else storage.copy_to_temp(Path(path))
     try:
-        return _ingest(temp, source, expected_sop_instance_uid, expected_sop_class_uid)
+        return _ingest(temp, source, expected_sop_instance_uid, expected_sop_class_uid, digest if owned else None)
     finally:
         temp.unlink(missing_ok=True)  # renamed away on success; a leftover is removed whatever happened
 
@@ -95,17 +99,70 @@ def _durability_pool() -> ThreadPoolExecutor:
     return _fsync_pool[1]
 
 
-def _ingest(temp: Path, source: str, expected_sop: str | None, expected_class: str | None) -> Stored:
+class _Placement:
+    """A received file on its way into the store: where it is now, and the job that hashes it and makes it durable.
+
+    The file goes to its final name as early as possible, on the word of ``peek_identity``, so that SHA-256, the
+    file's fsync and its directory's fsync run in a pool thread while this one parses the header and prepares the
+    index row (hashing and fsync release the GIL: the two take about as long as the longer of them). The row
+    commits only after the job, so no row ever points at a file that is not whole and durable; a file that ends
+    up without its row (refused, a duplicate, a crash) is removed here or by the start-up clean-up.
+    """
+
+    def __init__(self, temp: Path, digest: tuple[str, int] | None):
+        self.temp = temp
+        self._digest = digest
+        self.identity: tuple[str, str, str] | None = None
+        self.relative: str | None = None
+        self.kept = False
+        self._handle = open(temp, "rb+")  # noqa: SIM115 - closed by the job, or by close() if it never ran
+        self._job: Future | None = None
+
+    @property
+    def path(self) -> Path:
+        return storage.absolute(self.relative) if self.relative else self.temp
+
+    def start(self, identity: tuple[str, str, str] | None) -> None:
+        directory = None
+        if identity is not None and all(valid_uid(uid) for uid in identity):
+            directory = self._move(identity).parent
+        self._job = _durability_pool().submit(storage.seal, self._handle, directory, self._digest)
+
+    def settle(self, identity: tuple[str, str, str]) -> str:
+        """Put the file where the parsed header says (where it is already, unless the peek had no answer or a
+        different one): its relative path."""
+        if identity != self.identity:
+            old = self.path
+            storage.fsync_dir(self._move(identity, source=old).parent)
+        return self.relative
+
+    def _move(self, identity: tuple[str, str, str], *, source: Path | None = None) -> Path:
+        relative = storage.relative_path(*identity)
+        final = storage.move_into_place(source or self.temp, relative)
+        self.identity, self.relative = identity, relative
+        return final
+
+    def durable(self) -> tuple[str, int]:
+        """SHA-256 and size, once bytes and name are on disk."""
+        return self._job.result()
+
+    def close(self) -> None:
+        if self._job is None or self._job.cancel():  # never started: no hashing, no fsync, no open file
+            self._handle.close()
+        if not self.kept and self.relative:
+            storage.remove(self.relative)
+
+
+def _ingest(
+    temp: Path, source: str, expected_sop: str | None, expected_class: str | None, digest: tuple[str, int] | None
+) -> Stored:
     if check_preamble(temp):
         zero_preamble(temp)
-    # The file's bytes go through SHA-256 and to disk in another thread while this one parses the header and puts
-    # the file in place: hashing and fsync release the GIL, so the two take about as long as the longer of them.
-    # The index row commits only after both, so no row ever points at a file that is not whole and durable. A
-    # duplicate or a refused file is not waited for; its job is called off if it has not started yet.
-    handle = open(temp, "rb+")  # noqa: SIM115 - closed by the hashing thread, or below if its job is called off
-    durable = _durability_pool().submit(storage.sha256_and_fsync_open, handle)
+        digest = None  # taken of the bytes as they were
+    placement = _Placement(temp, digest)
     try:
-        parsed = parse(temp, expected_sop_instance_uid=expected_sop, expected_sop_class_uid=expected_class)
+        placement.start(peek_identity(temp))
+        parsed = parse(placement.path, expected_sop_instance_uid=expected_sop, expected_sop_class_uid=expected_class)
         ds = parsed.dataset
         sop_uid = str(ds.SOPInstanceUID)
         existing = None
@@ -117,84 +174,77 @@ def _ingest(temp: Path, source: str, expected_sop: str | None, expected_class: s
                 .first()
             )
         elif _is_indexed(sop_uid):
-            # Keep-first and stored before: nothing to place or index (a copy arriving at this very moment from
-            # another sender is caught by the unique index instead).
+            # Keep-first and stored before: nothing to index (a copy arriving at this very moment from another
+            # sender is caught by the unique index instead).
             first = _first_copy(sop_uid)
             if first is not None:
                 return Stored("duplicate", first, first.series.study)
-        relative = storage.relative_path(str(ds.StudyInstanceUID), str(ds.SeriesInstanceUID), sop_uid)
+        placement.settle((str(ds.StudyInstanceUID), str(ds.SeriesInstanceUID), sop_uid))
         try:
-            return _index(parsed, temp, relative, durable, source, existing)
+            stored = _index(parsed, placement, source, existing)
         except IntegrityError:
             # A remembered study or series row no longer exists (the check can come at commit): forget it, so
             # the sender's retry of this instance finds or creates the rows afresh.
             forget_known()
             raise
+        placement.kept = stored.outcome != "duplicate"
+        return stored
     except storage.StorageFull as exc:
         raise Rejected(OUT_OF_RESOURCES, "The image store is full; the instance was not stored.") from exc
     finally:
-        if durable.cancel():  # refused or a duplicate before the job began: no hashing, no fsync, no open file
-            handle.close()
+        placement.close()
 
 
-def _index(parsed: Parsed, temp: Path, relative: str, durable: Future, source: str, existing) -> Stored:
+def _index(parsed: Parsed, placement: _Placement, source: str, existing) -> Stored:
     ds = parsed.dataset
-    try:
-        # A name of its own: no other writer can hold or remove this file. Renamed before its bytes are surely
-        # on disk: if Lumen dies now, the file has no row and the start-up clean-up removes it.
-        storage.place(temp, relative)
-        sha256, size = durable.result()
-        with transaction.atomic():
-            study, created_study = _study_for(ds)
-            series, created_series = _series_for(ds, study)
-            fields = {
-                "series_id": series.pk,
-                "sop_class_uid": str(ds.SOPClassUID),
-                "instance_number": _int(ds, "InstanceNumber"),
-                "transfer_syntax_uid": parsed.transfer_syntax_uid,
-                "rows": _int(ds, "Rows"),
-                "columns": _int(ds, "Columns"),
-                "number_of_frames": _int(ds, "NumberOfFrames") or 1,
-                "path": relative,
-                "size_bytes": size,
-                "sha256": sha256,
-                "metadata": parsed.metadata,
-                "received_from": source[:16],
-            }
-            if existing is None:
-                sop_uid = fields["sop_instance_uid"] = str(ds.SOPInstanceUID)
-                fields["created_at"] = timezone.now()
-                pk = _insert_instance(fields)
-                if pk is None:
-                    # Stored before (or by another association a moment ago): keep the first copy.
-                    instance = _first_copy(sop_uid)
-                    if instance is None:  # that copy's row was deleted meanwhile: the sender's retry starts again
-                        forget_known()
-                        raise IntegrityError(f"SOP instance {sop_uid} conflicted with a row that is gone")
-                    storage.remove(relative)
-                    return Stored("duplicate", instance, instance.series.study)
-                instance = Instance(pk=pk, **fields)
-                instance.series = series
+    sha256, size = placement.durable()
+    with transaction.atomic():
+        study, created_study = _study_for(ds)
+        series, created_series = _series_for(ds, study)
+        fields = {
+            "series_id": series.pk,
+            "sop_class_uid": str(ds.SOPClassUID),
+            "instance_number": _int(ds, "InstanceNumber"),
+            "transfer_syntax_uid": parsed.transfer_syntax_uid,
+            "rows": _int(ds, "Rows"),
+            "columns": _int(ds, "Columns"),
+            "number_of_frames": _int(ds, "NumberOfFrames") or 1,
+            "path": placement.relative,
+            "size_bytes": size,
+            "sha256": sha256,
+            "metadata": parsed.metadata,
+            "received_from": source[:16],
+        }
+        if existing is None:
+            sop_uid = fields["sop_instance_uid"] = str(ds.SOPInstanceUID)
+            fields["created_at"] = timezone.now()
+            pk = _insert_instance(fields)
+            if pk is None:
+                # Stored before (or by another association a moment ago): keep the first copy.
+                instance = _first_copy(sop_uid)
+                if instance is None:  # that copy's row was deleted meanwhile: the sender's retry starts again
+                    forget_known()
+                    raise IntegrityError(f"SOP instance {sop_uid} conflicted with a row that is gone")
+                return Stored("duplicate", instance, instance.series.study)
+            instance = Instance(pk=pk, **fields)
+            instance.series = series
+            _count(study, series, size, created_series, +1)
+            transaction.on_commit(lambda: _remember(study, series))
+            outcome = "stored"
+        else:
+            instance = Instance.objects.select_for_update().select_related("series__study").get(pk=existing.pk)
+            old_path, old_series = instance.path, instance.series
+            for name, value in fields.items():
+                setattr(instance, name, value)
+            instance.series = series
+            instance.save()
+            if old_series.pk != series.pk:
+                _count(old_series.study, old_series, -existing.size_bytes, False, -1)
                 _count(study, series, size, created_series, +1)
-                transaction.on_commit(lambda: _remember(study, series))
-                outcome = "stored"
-            else:
-                instance = Instance.objects.select_for_update().select_related("series__study").get(pk=existing.pk)
-                old_path, old_series = instance.path, instance.series
-                for name, value in fields.items():
-                    setattr(instance, name, value)
-                instance.series = series
-                instance.save()
-                if old_series.pk != series.pk:
-                    _count(old_series.study, old_series, -existing.size_bytes, False, -1)
-                    _count(study, series, size, created_series, +1)
-                transaction.on_commit(lambda: storage.remove(old_path))
-                outcome = "replaced"
-            if created_study:
-                link_study(study)
-    except BaseException:
-        storage.remove(relative)  # the index row was not committed: no file without its row
-        raise
+            transaction.on_commit(lambda: storage.remove(old_path))
+            outcome = "replaced"
+        if created_study:
+            link_study(study)
     return Stored(outcome, instance, study, created_study=created_study)
 
 

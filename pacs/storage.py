@@ -115,14 +115,44 @@ def sha256_of(path: Path) -> str:
 
 def place(temp: Path, relative: str) -> Path:
     """Rename the fsynced temporary file to its final name and fsync the directory that now holds it."""
-    final = absolute(relative)
+    final = move_into_place(temp, relative)
     try:
-        _make_dirs_durably(final.parent)
-        os.replace(temp, final)
         fsync_dir(final.parent)
     except OSError as exc:
         raise _classify(exc) from exc
     return final
+
+
+def move_into_place(temp: Path, relative: str) -> Path:
+    """Rename a temporary file to its final name, its directories created durably; the new entry itself is durable
+    only once ``seal`` (or ``fsync_dir``) has run on that directory. No index row may point at it before then."""
+    final = absolute(relative)
+    try:
+        _make_dirs_durably(final.parent)
+        os.replace(temp, final)
+    except OSError as exc:
+        raise _classify(exc) from exc
+    return final
+
+
+def seal(handle, directory: Path | None, digest: tuple[str, int] | None = None) -> tuple[str, int]:
+    """The file's SHA-256 and size (``digest``, if taken as it was written; else read here) once its bytes are on
+    disk, and then ``directory`` fsynced too (where the file was renamed to before): one job that leaves the file's
+    bytes and its name on disk. Run in a pool thread while the header is parsed; the handle is closed when done."""
+    if digest is None:
+        digest = sha256_and_fsync_open(handle)
+    else:
+        try:
+            with handle:
+                os.fsync(handle.fileno())
+        except OSError as exc:
+            raise _classify(exc) from exc
+    if directory is not None:
+        try:
+            fsync_dir(directory)
+        except OSError as exc:
+            raise _classify(exc) from exc
+    return digest
 
 
 def _make_dirs_durably(directory: Path) -> None:

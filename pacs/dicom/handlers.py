@@ -25,6 +25,7 @@ from pynetdicom.sop_class import (
 from pacs import services, storage
 from pacs.dicom import access, reactor
 from pacs.dicom.network import set_nodelay
+from pacs.dicom.received import ReceivedFile
 from pacs.dicom.scu import contexts_for, load
 from pacs.ingest import Rejected
 from pacs.query import QueryError, find, instances_for
@@ -108,6 +109,8 @@ def handle_store(event):
     request = event.request
     path = Path(event.dataset_path)
     owned = path.parent == storage.incoming_dir()
+    received = request._dataset_file
+    digest = (received.sha256(), received.size) if isinstance(received, ReceivedFile) else None
     try:
         services.ingest_file(
             path,
@@ -115,6 +118,7 @@ def handle_store(event):
             owned=owned,
             expected_sop_instance_uid=str(request.AffectedSOPInstanceUID),
             expected_sop_class_uid=str(request.AffectedSOPClassUID),
+            digest=digest,
         )
     except Rejected as exc:
         logger.warning("C-STORE refused (0x%04X): %s", exc.status, exc.reason)

@@ -24,7 +24,7 @@ from pynetdicom.sop_class import (
 from pynetdicom.transport import ThreadedAssociationServer
 
 from pacs import storage
-from pacs.dicom import reactor
+from pacs.dicom import fastpath, reactor
 from pacs.dicom.handlers import HANDLERS
 from pacs.dicom.network import configure_timeouts
 
@@ -39,6 +39,7 @@ def configure_pynetdicom() -> None:
     _config.LOG_HANDLER_LEVEL = "none"
     tempfile.tempdir = str(storage.incoming_dir())
     reactor.install()
+    fastpath.install()
 
 
 def build_ae(ae_title: str | None = None) -> AE:

@@ -1,0 +1,126 @@
+"""The C-STORE short cuts: byte for byte what pynetdicom and pydicom write, and what they fall back to."""
+
+from __future__ import annotations
+
+import hashlib
+from io import BytesIO
+
+import pytest
+from pydicom import dcmread
+from pydicom.filewriter import write_file_meta_info
+from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, ImplicitVRLittleEndian, JPEG2000Lossless
+from pynetdicom import AE
+from pynetdicom.dimse_messages import C_STORE_RSP
+from pynetdicom.dimse_primitives import C_STORE
+from pynetdicom.dsutils import create_file_meta
+
+from pacs import storage
+from pacs.dicom import fastpath
+from pacs.dicom.received import ReceivedFile
+from pacs.models import Instance
+from tests.pacs.conftest import SCU_AE, write_series
+
+UIDS = [
+    "1.2.3.4",  # even length
+    "1.2.3.45",  # odd: padded with a NUL
+    "1.2.826.0.1.3680043.8.498.12345678901234567890123456789012345678",  # 64 characters
+]
+
+
+@pytest.mark.parametrize("sop_uid", UIDS)
+@pytest.mark.parametrize("syntax", [ExplicitVRLittleEndian, ImplicitVRLittleEndian, JPEG2000Lossless])
+def test_file_meta_is_what_pydicom_writes(sop_uid, syntax):
+    expected = BytesIO()
+    write_file_meta_info(
+        expected, create_file_meta(sop_class_uid=CTImageStorage, sop_instance_uid=sop_uid, transfer_syntax=syntax)
+    )
+    assert fastpath.file_meta(CTImageStorage, sop_uid, syntax) == expected.getvalue()
+
+
+def _pynetdicom_response(message_id: int, sop_class: str, sop_uid: str, status: int) -> bytes:
+    rsp = C_STORE()
+    rsp.MessageIDBeingRespondedTo = message_id
+    rsp.AffectedSOPClassUID = sop_class
+    rsp.AffectedSOPInstanceUID = sop_uid
+    rsp.Status = status
+    message = C_STORE_RSP()
+    message.primitive_to_message(rsp)
+    (pdata,) = list(message.encode_msg(1, 16382))
+    ((context_id, pdv),) = pdata.presentation_data_value_list
+    assert (context_id, pdv[0]) == (1, 0x03)
+    return pdv[1:]
+
+
+@pytest.mark.parametrize("sop_uid", UIDS)
+@pytest.mark.parametrize("message_id", [1, 258, 65535])
+def test_store_response_is_what_pynetdicom_encodes(sop_uid, message_id):
+    assert fastpath.store_response(message_id, CTImageStorage, sop_uid, 0x0000) == _pynetdicom_response(
+        message_id, CTImageStorage, sop_uid, 0x0000
+    )
+
+
+def test_only_a_plain_success_takes_the_short_cut():
+    rsp = C_STORE()
+    rsp.MessageIDBeingRespondedTo, rsp.AffectedSOPClassUID, rsp.AffectedSOPInstanceUID = 1, CTImageStorage, "1.2.3"
+    rsp.Status = 0x0000
+    assert fastpath._plain_store_success(rsp)
+    rsp.Status = 0xA700
+    assert not fastpath._plain_store_success(rsp)
+    rsp.Status, rsp.ErrorComment = 0x0000, "note"
+    assert not fastpath._plain_store_success(rsp)
+    request = C_STORE()
+    request.MessageID, request.AffectedSOPClassUID, request.AffectedSOPInstanceUID = 1, CTImageStorage, "1.2.3"
+    assert not fastpath._plain_store_success(request)  # a request, not a response
+
+
+def test_non_ascii_meta_values_go_through_pydicom():
+    kwargs = {"sop_class_uid": CTImageStorage, "sop_instance_uid": "1.2.3é", "transfer_syntax": ExplicitVRLittleEndian}
+    expected, out = BytesIO(), BytesIO()
+    write_file_meta_info(expected, create_file_meta(**kwargs))
+    fastpath._write_file_meta_info(out, fastpath._create_file_meta(**kwargs))
+    assert out.getvalue() == expected.getvalue()
+    with pytest.raises(UnicodeEncodeError):
+        fastpath.file_meta(CTImageStorage, "1.2.3é", ExplicitVRLittleEndian)
+
+
+def test_received_file_hashes_what_it_writes(storage_root):
+    received = ReceivedFile()
+    chunks = [b"\x00" * 128, b"DICM", bytes(range(256)) * 300, b"tail"]
+    for chunk in chunks:
+        assert received.write(chunk) == len(chunk)
+    received.file.flush()
+    received.close()
+    with open(received.name, "rb") as handle:
+        content = handle.read()
+    assert content == b"".join(chunks)
+    assert (received.sha256(), received.size) == (hashlib.sha256(content).hexdigest(), len(content))
+    with pytest.raises(ValueError, match="only writes new binary files"):
+        ReceivedFile(delete=True)
+
+
+def test_c_store_through_the_short_cuts_stores_a_sound_file(listener, scu_node, tmp_path):
+    """A real association: the sender reads Lumen's hand-made C-STORE-RSP as success, the stored file's meta is
+    pynetdicom's, and the SHA-256 taken while receiving is the stored file's."""
+    _, files = write_series(tmp_path, 3, size=256)  # 128 KB of pixels: fragments large enough to be written back
+    ae = AE(SCU_AE)
+    ae.add_requested_context(CTImageStorage, ExplicitVRLittleEndian)
+    sent = []
+    assoc = ae.associate(listener.host, listener.port, ae_title=listener.ae_title)
+    assert assoc.is_established
+    for path in files:
+        ds = dcmread(path)
+        status = assoc.send_c_store(ds)
+        assert status.Status == 0x0000
+        assert "ErrorComment" not in status
+        sent.append(str(ds.SOPInstanceUID))
+    assoc.release()
+    for sop_uid in sent:
+        instance = Instance.objects.get(sop_instance_uid=sop_uid)
+        stored = storage.absolute(instance.path)
+        data = stored.read_bytes()
+        assert hashlib.sha256(data).hexdigest() == instance.sha256
+        assert len(data) == instance.size_bytes
+        meta = dcmread(stored).file_meta
+        assert str(meta.MediaStorageSOPInstanceUID) == sop_uid
+        assert str(meta.TransferSyntaxUID) == ExplicitVRLittleEndian
+        assert meta.ImplementationVersionName == "PYNETDICOM_304"

@@ -1,0 +1,101 @@
+"""Where a received file goes, and when: the early peek at its UIDs, and the full parse's last word."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from pydicom import dcmread
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+from pydicom.uid import DeflatedExplicitVRLittleEndian, ExplicitVRBigEndian, ImplicitVRLittleEndian, generate_uid
+
+from pacs import services, storage
+from pacs.ingest import PEEK_BYTES, peek_identity
+from pacs.models import Instance
+from tests.pacs.conftest import ct_dataset
+
+
+def _write(tmp_path, ds, name="x.dcm", **kwargs):
+    path = tmp_path / name
+    ds.save_as(path, enforce_file_format=True, **kwargs)
+    return path
+
+
+def _identity(path):
+    ds = dcmread(path)
+    return str(ds.StudyInstanceUID), str(ds.SeriesInstanceUID), str(ds.SOPInstanceUID)
+
+
+def _dirs(study_uid: str, series_uid: str) -> str:
+    study = hashlib.sha256(study_uid.encode()).hexdigest()
+    return f"{study[:2]}/{study[2:4]}/{study}/{hashlib.sha256(series_uid.encode()).hexdigest()[:16]}/"
+
+
+def test_peek_reads_the_uids_of_explicit_and_implicit_files(tmp_path):
+    ds = ct_dataset(study_uid=generate_uid(), series_uid=generate_uid(), number=1)
+    explicit = _write(tmp_path, ds, "explicit.dcm")
+    assert peek_identity(explicit) == _identity(explicit)
+    ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian
+    implicit = _write(tmp_path, ds, "implicit.dcm")
+    assert peek_identity(implicit) == _identity(implicit)
+    odd = ct_dataset(study_uid="1.2.3.45", series_uid="1.2.3.456", number=1)  # odd lengths: padded with NUL
+    assert peek_identity(_write(tmp_path, odd, "odd.dcm")) == ("1.2.3.45", "1.2.3.456", str(odd.SOPInstanceUID))
+
+
+@pytest.mark.parametrize("syntax", [ExplicitVRBigEndian, DeflatedExplicitVRLittleEndian])
+def test_peek_leaves_unusual_syntaxes_to_the_parse(tmp_path, syntax):
+    ds = ct_dataset(study_uid=generate_uid(), series_uid=generate_uid(), number=1)
+    ds.file_meta.TransferSyntaxUID = syntax
+    assert peek_identity(_write(tmp_path, ds)) is None
+
+
+def test_peek_gives_up_where_the_uids_are_not_simply_at_hand(tmp_path):
+    ds = ct_dataset(study_uid=generate_uid(), series_uid=generate_uid(), number=1)
+    item = Dataset()
+    item.ReferencedSOPClassUID, item.ReferencedSOPInstanceUID = ds.SOPClassUID, generate_uid()
+    ds.ReferencedImageSequence = Sequence([item])
+    ds["ReferencedImageSequence"].is_undefined_length = True  # (0008,1140): before the study UID
+    assert peek_identity(_write(tmp_path, ds, "undefined.dcm")) is None
+
+    ds = ct_dataset(study_uid=generate_uid(), series_uid=generate_uid(), number=1)
+    ds.add_new(0x00190010, "LO", "LUMEN TEST")
+    ds.add_new(0x00191000, "OB", b"\x01" * PEEK_BYTES)  # a private blob pushes the UIDs out of the first bytes
+    assert peek_identity(_write(tmp_path, ds, "far.dcm")) is None
+
+    ds = ct_dataset(study_uid=generate_uid(), series_uid=generate_uid(), number=1)
+    ds.SeriesInstanceUID = ["1.2.3", "1.2.4"]  # multiple: the parse refuses it
+    assert peek_identity(_write(tmp_path, ds, "multiple.dcm")) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_files_the_peek_cannot_read_are_stored_where_their_uids_say(tmp_path, storage_root):
+    ds = ct_dataset(study_uid=generate_uid(), series_uid=generate_uid(), number=1)
+    ds.add_new(0x00190010, "LO", "LUMEN TEST")
+    ds.add_new(0x00191000, "OB", b"\x01" * PEEK_BYTES)
+    path = _write(tmp_path, ds)
+    stored = services.ingest_file(path, source="TEST", owned=False)
+    instance = Instance.objects.get(pk=stored.instance.pk)
+    assert instance.path.startswith(_dirs(str(ds.StudyInstanceUID), str(ds.SeriesInstanceUID)))
+    assert storage.absolute(instance.path).read_bytes() == path.read_bytes()
+    assert list(storage.incoming_dir().iterdir()) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_parse_has_the_last_word_on_where_a_file_goes(tmp_path, storage_root):
+    ds = ct_dataset(study_uid=generate_uid(), series_uid=generate_uid(), number=1)
+    temp = storage.copy_to_temp(_write(tmp_path, ds))
+    placement = services._Placement(temp, None)
+    wrong = (generate_uid(), generate_uid(), str(ds.SOPInstanceUID))
+    placement.start(wrong)
+    early = storage.absolute(placement.relative)
+    assert early.exists()
+    assert not temp.exists()
+    right = (str(ds.StudyInstanceUID), str(ds.SeriesInstanceUID), str(ds.SOPInstanceUID))
+    relative = placement.settle(right)
+    assert relative.startswith(_dirs(*right[:2]))
+    assert storage.absolute(relative).exists()
+    assert not early.exists()
+    assert placement.durable()[1] == storage.absolute(relative).stat().st_size
+    placement.close()  # not kept: nothing is left behind
+    assert not storage.absolute(relative).exists()
