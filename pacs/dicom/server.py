@@ -8,7 +8,7 @@ import tempfile
 import threading
 
 from django.conf import settings
-from pynetdicom import AE, ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts, _config
+from pynetdicom import AE, ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts, _config, evt
 from pynetdicom.sop_class import (
     ModalityPerformedProcedureStep,
     ModalityWorklistInformationFind,
@@ -25,6 +25,7 @@ from pynetdicom.transport import ThreadedAssociationServer
 
 from pacs import storage
 from pacs.dicom import fastpath, reactor
+from pacs.dicom.balance import Gate
 from pacs.dicom.handlers import HANDLERS
 from pacs.dicom.network import configure_timeouts
 
@@ -68,22 +69,66 @@ def build_ae(ae_title: str | None = None) -> AE:
     return ae
 
 
-class SharedPortServer(ThreadedAssociationServer):
-    """An association server whose port other Lumen listener processes share (SO_REUSEPORT): the kernel spreads
-    incoming associations over the processes, so ingest uses every core despite Python's GIL."""
+class BalancedServer(ThreadedAssociationServer):
+    """One of the listener's processes, all accepting on one listening socket (``pacs.dicom.balance``): the first
+    binds it, the others are given it (``listen_fd``); each takes a waiting association when its ``gate`` says so,
+    and counts it in its slot of the shared table from acceptance until the connection closes."""
+
+    def __init__(self, *args, gate: Gate, listen_fd: int | None = None, evt_handlers=(), **kwargs):
+        self.gate, self.listen_fd = gate, listen_fd
+        handlers = [*evt_handlers, (evt.EVT_CONN_CLOSE, self._connection_closed)]
+        super().__init__(*args, evt_handlers=handlers, **kwargs)
 
     def server_bind(self) -> None:
-        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        super().server_bind()
+        if self.listen_fd is None:
+            super().server_bind()
+            return
+        self.socket.close()
+        self.socket = socket.socket(fileno=self.listen_fd)
+        self.server_address = self.socket.getsockname()
+
+    def server_activate(self) -> None:
+        if self.listen_fd is None:
+            super().server_activate()
+        # Another process may take a waiting association first: accept() must then fail at once, not wait.
+        self.socket.setblocking(False)
+
+    def get_request(self):
+        if not self.gate.take():
+            raise BlockingIOError("left to a less busy listener process")
+        return super().get_request()
+
+    def process_request(self, request, client_address) -> None:
+        self.gate.table.opened()
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.gate.table.closed()
+            raise
+
+    def _connection_closed(self, event) -> None:
+        if event.assoc.is_acceptor:
+            self.gate.table.closed()
 
 
-def start(host: str, port: int, ae_title: str | None = None, *, block: bool = True, shared_port: bool = False):
-    """Serve until shut down; with ``block=False`` returns the running server (tests, the listener command)."""
+def start(
+    host: str,
+    port: int,
+    ae_title: str | None = None,
+    *,
+    block: bool = True,
+    gate: Gate | None = None,
+    listen_fd: int | None = None,
+):
+    """Serve until shut down; with ``block=False`` returns the running server (tests, the listener command).
+    With a ``gate``, one of several listener processes (``BalancedServer``)."""
     ae = build_ae(ae_title)
     logger.info("DICOM listener %s on %s:%s", ae.ae_title, host, port)
-    if not shared_port:
+    if gate is None:
         return ae.start_server((host, port), block=block, evt_handlers=HANDLERS)
-    server = ae.make_server((host, port), evt_handlers=HANDLERS, server_class=SharedPortServer)
+    server = ae.make_server(
+        (host, port), evt_handlers=HANDLERS, server_class=BalancedServer, gate=gate, listen_fd=listen_fd
+    )
     threading.Thread(target=server.serve_forever, name="DicomListener", daemon=True).start()
     ae._servers.append(server)  # as start_server does, so shutdown() finds it
     return server

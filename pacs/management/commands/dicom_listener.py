@@ -1,8 +1,8 @@
 """``manage.py dicom_listener``: Lumen's DICOM services (C-ECHO, C-STORE, C-FIND, C-MOVE, C-GET, storage
 commitment) on a TCP port, until SIGTERM or SIGINT.
 
-With ``--processes N`` (default: one per core) N processes share the port; the kernel spreads associations
-over them, so concurrent ingest is not held to one core by Python's GIL.
+With ``--processes N`` (default: one per core) N processes accept on one listening socket, each new association
+going to the least busy (``pacs.dicom.balance``), so concurrent ingest is not held to one core by Python's GIL.
 """
 
 import os
@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand
 
 from pacs import services
 from pacs.dicom import server
+from pacs.dicom.balance import Gate, LoadTable
 
 
 class Command(BaseCommand):
@@ -31,50 +32,74 @@ class Command(BaseCommand):
         parser.add_argument("--worker", action="store_true", help="(internal) one of several processes on the port")
         parser.add_argument("--parent", type=int, help="(internal) the listener process a worker belongs to")
         parser.add_argument("--ready-fd", type=int, help="(internal) where a worker says it listens")
+        parser.add_argument("--listen-fd", type=int, help="(internal) the listening socket a worker shares")
+        parser.add_argument("--load-fd", type=int, help="(internal) the processes' shared table of associations")
+        parser.add_argument("--slot", type=int, help="(internal) a worker's place in that table")
 
     def handle(self, *args, **options):
         # SQL logging (on with DEBUG) costs every C-STORE time and memory; this process serves no pages to debug.
         settings.DEBUG = False
         processes = max(1, options["processes"])
         workers: list[subprocess.Popen] = []
-        if not options["worker"]:
+        ready: list[int] = []
+        if options["worker"]:
+            table = LoadTable(options["load_fd"], processes, options["slot"])
+            listener = server.start(
+                options["host"],
+                options["port"],
+                options["ae_title"],
+                block=False,
+                gate=Gate(table),
+                listen_fd=options["listen_fd"],
+            )
+        else:
             # Files left by a crash: unfinished temporaries and files whose index row never committed.
             removed = services.remove_orphans(min_age_seconds=settings.LUMEN_ORPHAN_MIN_AGE_SECONDS)
             if any(removed.values()):
                 self.stdout.write(
                     f"Removed {removed['orphans']} orphan files and {removed['temporaries']} temporaries."
                 )
-            command = [
-                sys.executable,
-                sys.argv[0],
-                "dicom_listener",
-                "--host",
+            table = LoadTable.create(processes) if processes > 1 else None
+            listener = server.start(
                 options["host"],
-                "--port",
-                str(options["port"]),
-                "--ae-title",
+                options["port"],
                 options["ae_title"],
-                "--worker",
-                "--parent",
-                str(os.getpid()),
-            ]
-            ready = []
-            for _ in range(processes - 1):
-                read_end, write_end = os.pipe()
-                workers.append(
-                    subprocess.Popen(
-                        [*command, "--ready-fd", str(write_end)], env=os.environ.copy(), pass_fds=[write_end]
+                block=False,
+                gate=Gate(table) if table is not None else None,
+            )
+            if table is not None:
+                listen_fd = listener.socket.fileno()
+                command = [
+                    sys.executable,
+                    sys.argv[0],
+                    "dicom_listener",
+                    "--host",
+                    options["host"],
+                    "--port",
+                    str(options["port"]),
+                    "--ae-title",
+                    options["ae_title"],
+                    "--processes",
+                    str(processes),
+                    "--worker",
+                    "--parent",
+                    str(os.getpid()),
+                    "--listen-fd",
+                    str(listen_fd),
+                    "--load-fd",
+                    str(table.fd),
+                ]
+                for slot in range(1, processes):
+                    read_end, write_end = os.pipe()
+                    workers.append(
+                        subprocess.Popen(
+                            [*command, "--slot", str(slot), "--ready-fd", str(write_end)],
+                            env=os.environ.copy(),
+                            pass_fds=[write_end, listen_fd, table.fd],
+                        )
                     )
-                )
-                os.close(write_end)
-                ready.append(read_end)
-        listener = server.start(
-            options["host"],
-            options["port"],
-            options["ae_title"],
-            block=False,
-            shared_port=processes > 1 or options["worker"],
-        )
+                    os.close(write_end)
+                    ready.append(read_end)
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
@@ -90,7 +115,7 @@ class Command(BaseCommand):
                 pass  # the parent stopped waiting (or died): this worker serves all the same, or its watch ends it
             os.close(options["ready_fd"])
         if not options["worker"]:
-            # Ready only when every process listens: until then the kernel would give this one every association.
+            # Ready only when every process serves: until then this one would take every association.
             self._await_workers(ready)
             self.stdout.write(
                 f"DICOM listener {options['ae_title']} on {options['host']}:{options['port']}, {processes} process(es) "
