@@ -2,7 +2,8 @@
 
 Part 1: 1000 synthetic CT instances (512x512, 16 bit) sent by DCMTK's storescu (TCP_NODELAY=1) over one
 association, then over 4 concurrent associations, into Lumen's DICOM listener and into Orthanc (Debian's
-``orthanc``, started here on loopback), in the same run. Prints instances/s for each and Lumen/Orthanc.
+``orthanc``, started here on loopback), in turn, three rounds (``--rounds``). Prints instances/s for each, and
+the medians and Lumen/Orthanc of each round and their median (single runs swing by a third on a busy machine).
 Lumen's figure includes everything a C-STORE success promises: the file fsynced under its final name, its
 SHA-256, the header indexed and the row committed.
 
@@ -194,27 +195,35 @@ def stop(process: subprocess.Popen) -> None:
         process.kill()
 
 
-def ingest(files: list[Path]) -> None:
-    results = {}
+def ingest(files: list[Path], rounds: int) -> None:
+    """Lumen and Orthanc in turn, ``rounds`` times: one run's figures swing with what else the machine does, so the
+    medians and the median of each round's ratio are what to compare."""
+    results: dict[tuple[str, int], list[float]] = {}
+    for round_number in range(1, rounds + 1):
+        for associations in (1, 4):
+            for name in ("lumen", "orthanc"):
+                run = WORK / f"{name}-{associations}"
+                shutil.rmtree(run, ignore_errors=True)
+                run.mkdir(parents=True)
+                port = free_port()
+                server = start_lumen(run, port) if name == "lumen" else start_orthanc(run, port)
+                try:
+                    seconds = send(port, "LUMEN" if name == "lumen" else "ORTHANC", files, associations)
+                finally:
+                    stop(server)
+                results.setdefault((name, associations), []).append(len(files) / seconds)
+                print(
+                    f"round {round_number}: {name:<8} {associations} association(s): {len(files)} instances in "
+                    f"{seconds:6.2f} s = {len(files) / seconds:6.1f} instances/s"
+                )
     for associations in (1, 4):
-        for name in ("lumen", "orthanc"):
-            run = WORK / f"{name}-{associations}"
-            shutil.rmtree(run, ignore_errors=True)
-            run.mkdir(parents=True)
-            port = free_port()
-            server = start_lumen(run, port) if name == "lumen" else start_orthanc(run, port)
-            try:
-                seconds = send(port, "LUMEN" if name == "lumen" else "ORTHANC", files, associations)
-            finally:
-                stop(server)
-            results[(name, associations)] = len(files) / seconds
-            print(
-                f"{name:<8} {associations} association(s): {len(files)} instances in {seconds:6.2f} s = "
-                f"{len(files) / seconds:6.1f} instances/s"
-            )
-    for associations in (1, 4):
-        ratio = results[("lumen", associations)] / results[("orthanc", associations)]
-        print(f"Lumen / Orthanc, {associations} association(s): {ratio:.2f}")
+        lumen, orthanc = results[("lumen", associations)], results[("orthanc", associations)]
+        ratios = [mine / theirs for mine, theirs in zip(lumen, orthanc, strict=True)]
+        print(
+            f"{associations} association(s): Lumen median {statistics.median(lumen):6.1f}/s, Orthanc median "
+            f"{statistics.median(orthanc):6.1f}/s; Lumen / Orthanc per round "
+            f"{', '.join(f'{r:.2f}' for r in ratios)}, median {statistics.median(ratios):.2f}"
+        )
 
 
 def find_latency(studies: int, per_study: int, queries: int) -> None:
@@ -337,6 +346,7 @@ def find_latency(studies: int, per_study: int, queries: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=3, help="Lumen and Orthanc in turn, this many times")
     parser.add_argument("--find", action="store_true", help="measure C-FIND latency instead (PostgreSQL)")
     parser.add_argument("--studies", type=int, default=10_000)
     parser.add_argument("--per-study", type=int, default=100)
@@ -350,7 +360,7 @@ def main() -> None:
             raise SystemExit(f"{tool} is missing: apt-get install dcmtk orthanc")
     files = make_data(args.count)
     print(f"{len(files)} CT instances of 512x512x16 bit ({sum(f.stat().st_size for f in files) / 1e6:.0f} MB)")
-    ingest(files)
+    ingest(files, args.rounds)
 
 
 if __name__ == "__main__":
