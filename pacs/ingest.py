@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from struct import unpack_from
@@ -71,6 +72,7 @@ def zero_preamble(path: Path) -> None:
 # Explicit VR elements whose length takes four bytes after two reserved ones (PS3.5 7.1.2).
 LONG_LENGTH_VRS = frozenset((b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UN", b"UR", b"UT", b"SV", b"UV"))
 PEEK_BYTES = 16384
+_UID_TEXT = re.compile(r"[0-9.]{1,64}")
 _IDENTITY_SLOTS = {0x0020000D: 0, 0x0020000E: 1, 0x00080018: 2}
 _PEEKABLE_SYNTAXES = {"1.2.840.10008.1.2": False}  # implicit VR; every other syntax but two is explicit VR LE
 _UNPEEKABLE_SYNTAXES = {"1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"}  # big endian, deflated
@@ -113,8 +115,8 @@ def peek_identity(path: Path) -> tuple[str, str, str] | None:
             if pos + length > len(data):
                 return None
             value = data[pos : pos + length].decode("latin-1").rstrip("\0 ")
-            if not value or "\\" in value:
-                return None
+            if not _UID_TEXT.fullmatch(value):
+                return None  # empty, multiple, or not plain digits and dots: left to the parse
             found[slot] = value
         pos += length
     study, series, sop = found

@@ -241,7 +241,7 @@ def _index(parsed: Parsed, placement: _Placement, source: str, existing) -> Stor
             if old_series.pk != series.pk:
                 _count(old_series.study, old_series, -existing.size_bytes, False, -1)
                 _count(study, series, size, created_series, +1)
-            transaction.on_commit(lambda: storage.remove(old_path))
+            transaction.on_commit(lambda: storage.remove(old_path), robust=True)  # never fails the kept copy
             outcome = "replaced"
         if created_study:
             link_study(study)

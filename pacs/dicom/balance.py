@@ -9,8 +9,8 @@ Before, each process had a socket of its own on the port (SO_REUSEPORT) and the 
 new connection: four associations landed three and one, or all four, on two processes about half the time, and
 Python's GIL held such a process to one core while the other idled.
 
-A process that died keeps its last count; others stand back for it at most ``MAX_DEFER`` seconds per
-association, so a dead process never holds up an association for longer than that.
+A process that died is marked gone by the parent (``retire``); until then others stand back for it at most about
+``MAX_DEFER`` seconds per association.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import time
 from array import array
 
 MAX_DEFER = 0.05  # seconds a process stands back for a less busy one before taking the association itself
+GONE = 1 << 30  # a dead process's count: never the least busy
 RETRY = 0.001  # while standing back, asked again about every millisecond...
 NEW_WAIT_AFTER = 0.01  # ...so a longer pause means the association waited for was taken, and another is waiting
 
@@ -51,6 +52,11 @@ class LoadTable:
             offset = 4 * self.index
             value = int.from_bytes(self._map[offset : offset + 4], "little", signed=True) + delta
             self._map[offset : offset + 4] = value.to_bytes(4, "little", signed=True)
+
+    def retire(self, index: int) -> None:
+        """Mark a process that is gone (by the parent that started it): the others no longer stand back for it."""
+        offset = 4 * index
+        self._map[offset : offset + 4] = GONE.to_bytes(4, "little", signed=True)
 
     def opened(self) -> None:
         self._add(+1)

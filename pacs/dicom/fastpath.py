@@ -88,7 +88,8 @@ _pynetdicom_send_msg = dimse.DIMSEServiceProvider.send_msg
 
 
 def _create_file_meta(*, sop_class_uid, sop_instance_uid, transfer_syntax, **extra):
-    if extra:
+    plain = all(isinstance(v, str) and v and "\\" not in v for v in (sop_class_uid, sop_instance_uid, transfer_syntax))
+    if extra or not plain:  # a multiple or empty value: pydicom's own handling, errors included
         return _pydicom_create_file_meta(
             sop_class_uid=sop_class_uid, sop_instance_uid=sop_instance_uid, transfer_syntax=transfer_syntax, **extra
         )

@@ -14,6 +14,7 @@ import ctypes.util
 import hashlib
 import os
 import secrets
+import weakref
 
 from pacs import storage
 
@@ -50,6 +51,8 @@ class ReceivedFile:
             raise ValueError("ReceivedFile only writes new binary files that outlive it")
         self.name = str(storage.incoming_dir() / f"{secrets.token_hex(12)}{suffix}")
         self._fd = os.open(self.name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        # pynetdicom closes it after the C-STORE handler; an association aborted before then just drops it.
+        self._closer = weakref.finalize(self, os.close, self._fd)
         self._digest = hashlib.sha256()
         self.size = 0
         self.file = _Unbuffered()
@@ -70,9 +73,7 @@ class ReceivedFile:
         return self._digest.hexdigest()
 
     def close(self) -> None:
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
+        self._closer()  # closes once, whoever asks first
 
     def __enter__(self):
         return self

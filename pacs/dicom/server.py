@@ -21,7 +21,7 @@ from pynetdicom.sop_class import (
     StudyRootQueryRetrieveInformationModelMove,
     Verification,
 )
-from pynetdicom.transport import ThreadedAssociationServer
+from pynetdicom.transport import RequestHandler, ThreadedAssociationServer
 
 from pacs import storage
 from pacs.dicom import fastpath, reactor
@@ -77,7 +77,17 @@ class BalancedServer(ThreadedAssociationServer):
     def __init__(self, *args, gate: Gate, listen_fd: int | None = None, evt_handlers=(), **kwargs):
         self.gate, self.listen_fd = gate, listen_fd
         handlers = [*evt_handlers, (evt.EVT_CONN_CLOSE, self._connection_closed)]
-        super().__init__(*args, evt_handlers=handlers, **kwargs)
+        super().__init__(*args, evt_handlers=handlers, request_handler=CountedRequestHandler, **kwargs)
+
+    def release_once(self):
+        """A callable that gives one association's place in the load table back, the first time it is called."""
+        once = threading.Lock()
+
+        def release() -> None:
+            if once.acquire(blocking=False):
+                self.gate.table.closed()
+
+        return release
 
     def server_bind(self) -> None:
         if self.listen_fd is None:
@@ -93,6 +103,12 @@ class BalancedServer(ThreadedAssociationServer):
         # Another process may take a waiting association first: accept() must then fail at once, not wait.
         self.socket.setblocking(False)
 
+    request_queue_size = 64  # one backlog for all the processes (each had its own of 5 with SO_REUSEPORT)
+
+    def server_close(self) -> None:
+        # Close this process's descriptor only: shutdown() would stop the socket the other processes listen on.
+        self.socket.close()
+
     def get_request(self):
         if not self.gate.take():
             raise BlockingIOError("left to a less busy listener process")
@@ -106,9 +122,41 @@ class BalancedServer(ThreadedAssociationServer):
             self.gate.table.closed()
             raise
 
-    def _connection_closed(self, event) -> None:
-        if event.assoc.is_acceptor:
-            self.gate.table.closed()
+    @staticmethod
+    def _connection_closed(event) -> None:
+        release = getattr(event.assoc, "lumen_release", None)
+        if release is not None:
+            release()  # as soon as the peer is gone, not when the association's thread has wound down
+
+
+class CountedRequestHandler(RequestHandler):
+    """Gives an accepted connection's place in the load table back exactly once: when the connection closes or
+    the association's thread ends (whichever comes first; a thread that dies of an error never sees the close), or
+    at once if no association ever started."""
+
+    def handle(self) -> None:
+        self.release = self.server.release_once()
+        started = False
+        try:
+            super().handle()
+            started = True
+        finally:
+            if not started:
+                self.release()
+
+    def _create_association(self):
+        assoc = super()._create_association()
+        assoc.lumen_release = release = self.release
+        run = assoc.run
+
+        def run_then_release() -> None:
+            try:
+                run()
+            finally:
+                release()
+
+        assoc.run = run_then_release
+        return assoc
 
 
 def start(

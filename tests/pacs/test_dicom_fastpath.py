@@ -83,6 +83,12 @@ def test_non_ascii_meta_values_go_through_pydicom():
         fastpath.file_meta(CTImageStorage, "1.2.3é", ExplicitVRLittleEndian)
 
 
+@pytest.mark.parametrize("sop_uid", ["", ["1.2.3", "1.2.4"], "1.2.3\\1.2.4"])
+def test_empty_or_multiple_meta_values_are_left_to_pydicom(sop_uid):
+    meta = fastpath._create_file_meta(sop_class_uid=CTImageStorage, sop_instance_uid=sop_uid, transfer_syntax="1.2")
+    assert not isinstance(meta, fastpath._MetaRequest)
+
+
 def test_received_file_hashes_what_it_writes(storage_root):
     received = ReceivedFile()
     chunks = [b"\x00" * 128, b"DICM", bytes(range(256)) * 300, b"tail"]

@@ -67,6 +67,9 @@ def test_peek_gives_up_where_the_uids_are_not_simply_at_hand(tmp_path):
     ds.SeriesInstanceUID = ["1.2.3", "1.2.4"]  # multiple: the parse refuses it
     assert peek_identity(_write(tmp_path, ds, "multiple.dcm")) is None
 
+    ds = ct_dataset(study_uid="1.2.3a", series_uid=generate_uid(), number=1)  # not digits and dots
+    assert peek_identity(_write(tmp_path, ds, "letters.dcm")) is None
+
 
 @pytest.mark.django_db(transaction=True)
 def test_files_the_peek_cannot_read_are_stored_where_their_uids_say(tmp_path, storage_root):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -29,6 +30,9 @@ def test_the_table_is_shared_and_each_process_counts_in_its_own_slot():
     assert not first.least_loaded()  # slot 1 serves none
     with pytest.raises(ValueError, match="outside"):
         LoadTable(first.fd, 3, 3)
+    first.retire(1)  # the process in slot 1 died: nobody stands back for it
+    assert second.counts() == [1, 1 << 30, 1]
+    assert first.least_loaded()
 
 
 def test_a_busier_process_stands_back_but_not_for_ever(monkeypatch):
@@ -106,3 +110,34 @@ def test_four_associations_on_two_processes_go_two_and_two(transactional_db, sto
             assoc.release()
         listener.send_signal(signal.SIGTERM)
         listener.wait(timeout=60)
+
+
+def test_a_killed_worker_holds_up_no_association(transactional_db, storage_root, scu_node):
+    port = free_port()
+    listener = start_listener(port, processes=2)
+    associations = []
+    try:
+        listening = subprocess.run(["ss", "-Htlnp", f"sport = :{port}"], capture_output=True, text=True, check=True)
+        worker = max(int(pid) for pid in re.findall(r"pid=(\d+)", listening.stdout))  # started after the parent
+        assert worker != listener.pid
+        os.kill(worker, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while f"pid={worker}," in _sockets_listening(port) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        ae = AE("TESTSCU")
+        ae.add_requested_context(Verification)
+        for _ in range(3):
+            assoc = ae.associate("127.0.0.1", port, ae_title="LUMEN")
+            assert assoc.is_established
+            associations.append(assoc)
+            assert assoc.send_c_echo().Status == 0x0000
+        assert set(_pid_by_peer_port(port).values()) == {str(listener.pid)}
+    finally:
+        for assoc in associations:
+            assoc.release()
+        listener.send_signal(signal.SIGTERM)
+        listener.wait(timeout=60)
+
+
+def _sockets_listening(port: int) -> str:
+    return subprocess.run(["ss", "-Htlnp", f"sport = :{port}"], capture_output=True, text=True, check=True).stdout

@@ -100,6 +100,9 @@ class Command(BaseCommand):
                     )
                     os.close(write_end)
                     ready.append(read_end)
+                    threading.Thread(
+                        target=self._retire_when_gone, args=(workers[-1], table, slot), daemon=True
+                    ).start()
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
@@ -152,6 +155,11 @@ class Command(BaseCommand):
                 waiting.remove(fd)
         for fd in waiting:
             os.close(fd)
+
+    @staticmethod
+    def _retire_when_gone(worker: subprocess.Popen, table: LoadTable, slot: int) -> None:
+        worker.wait()
+        table.retire(slot)  # the others stop standing back for a process that is no longer there
 
     @staticmethod
     def _watch_parent(parent: int, stop: threading.Event, orphaned: threading.Event) -> None:
