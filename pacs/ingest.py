@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import mmap
 import os
 import re
+import struct
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from struct import unpack_from
 
 from pydicom import dcmread
+from pydicom.datadict import tag_for_keyword
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
-from pydicom.errors import InvalidDicomError
+from pydicom.errors import BytesLengthException, InvalidDicomError
 from pydicom.uid import UID
+
+from pacs import dicomjson
 
 BULK_THRESHOLD = 4096
 BINARY_VRS = {"OB", "OD", "OF", "OL", "OV", "OW", "UN"}
@@ -47,9 +53,39 @@ OUT_OF_RESOURCES = 0xA700
 
 @dataclass
 class Parsed:
-    dataset: Dataset
+    """A checked header: its transfer syntax and its DICOM JSON, from which the index takes its values."""
+
     transfer_syntax_uid: str
     metadata: dict
+
+    def values(self, keyword: str) -> list:
+        return self.metadata.get(_json_key(keyword), {}).get("Value") or []
+
+    def text(self, keyword: str, limit: int) -> str:
+        """The value as DICOM writes it (multiple values joined with backslashes, a person name's groups with
+        '='), trimmed to ``limit`` characters."""
+        parts = [
+            "=".join(v[group] for group in PN_GROUPS if group in v) if isinstance(v, dict) else str(v)
+            for v in self.values(keyword)
+        ]
+        return "\\".join(parts).strip()[:limit]
+
+    def integer(self, keyword: str) -> int | None:
+        values = self.values(keyword)
+        return values[0] if len(values) == 1 and isinstance(values[0], int) else None
+
+    def uid(self, keyword: str) -> str:
+        """The single UID; empty if there is none or several."""
+        values = self.values(keyword)
+        return values[0] if len(values) == 1 and isinstance(values[0], str) else ""
+
+
+PN_GROUPS = ("Alphabetic", "Ideographic", "Phonetic")
+
+
+@lru_cache(maxsize=256)
+def _json_key(keyword: str) -> str:
+    return f"{tag_for_keyword(keyword):08X}"
 
 
 def check_preamble(path: Path) -> bool:
@@ -139,45 +175,104 @@ def valid_uid(value) -> bool:
 def parse(
     path: Path, *, expected_sop_instance_uid: str | None = None, expected_sop_class_uid: str | None = None
 ) -> Parsed:
-    """Parse the header, check the file is whole and its identity sound, and build its DICOM JSON metadata."""
+    """Parse the header, check the file is whole and its identity sound, and build its DICOM JSON metadata.
+
+    Most files are read by ``pacs.dicomjson`` straight from their bytes; what it is not sure of, pydicom reads
+    (and says what is wrong with a broken file). Both give the same document."""
+    header = _read_directly(path) or _read_with_pydicom(path)
+    transfer_syntax, media_uid, metadata = header
+    parsed = Parsed(transfer_syntax_uid=transfer_syntax, metadata=metadata)
+    if not valid_uid(transfer_syntax):
+        raise Rejected(CANNOT_UNDERSTAND, "The file meta information has no valid Transfer Syntax UID.")
+    for keyword in REQUIRED_UIDS:
+        if not valid_uid(parsed.uid(keyword)):
+            raise Rejected(
+                CANNOT_UNDERSTAND,
+                f"{keyword} is missing or malformed: UIDs are up to 64 digits and dots, e.g. 1.2.840.10008.",
+            )
+    sop_uid = parsed.uid("SOPInstanceUID")
+    if expected_sop_instance_uid is not None and sop_uid != expected_sop_instance_uid:
+        raise Rejected(DOES_NOT_MATCH_SOP_CLASS, "The data set's SOP Instance UID differs from the request's.")
+    if expected_sop_class_uid is not None and parsed.uid("SOPClassUID") != expected_sop_class_uid:
+        raise Rejected(DOES_NOT_MATCH_SOP_CLASS, "The data set's SOP Class UID differs from the request's.")
+    if media_uid is not None and media_uid != sop_uid:
+        raise Rejected(DOES_NOT_MATCH_SOP_CLASS, "The file meta and the data set name different SOP instances.")
+    return parsed
+
+
+def _read_directly(path: Path) -> tuple[str, str | None, dict] | None:
+    """(transfer syntax, Media Storage SOP Instance UID, DICOM JSON) by ``pacs.dicomjson``, or None."""
+    try:
+        with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            meta = _file_meta(data)
+            if meta is None:
+                return None
+            syntax, media_uid, start = meta
+            document = dicomjson.read(data, syntax, start)
+    except (OSError, ValueError):  # an empty file cannot be mapped: pydicom says what is wrong
+        return None
+    return None if document is None else (syntax, media_uid, document)
+
+
+def _file_meta(data) -> tuple[str, str | None, int] | None:
+    """Transfer syntax, Media Storage SOP Instance UID and where the data set starts, if the meta group is plain."""
+    if data[128:132] != b"DICM":
+        return None
+    pos, values = 132, {}
+    while data[pos : pos + 2] == b"\x02\x00":
+        header = _element_header(data, pos, explicit=True)
+        if header is None or header[0] == 0xFFFFFFFF or header[1] + header[0] > len(data):
+            return None
+        if data[pos + 4 : pos + 6].decode("latin-1") not in dicomjson.VALID_VRS:
+            return None
+        length, start = header
+        values[unpack_from("<H", data, pos + 2)[0]] = data[start : start + length]
+        pos = start + length
+    if 0x10 not in values:
+        return None
+    group_length = values.get(0x00)
+    if group_length is not None and (len(group_length) != 4 or unpack_from("<I", group_length)[0] != pos - 144):
+        return None  # pydicom would go by the stated length
+    syntax = dicomjson.uid_text(values[0x10].decode("latin-1")).strip()
+    media = dicomjson.uid_text(values[0x03].decode("latin-1")).strip() if 0x03 in values else None
+    if "\\" in syntax or (media is not None and "\\" in media):
+        return None  # multiple values: pydicom's words for what is wrong
+    return syntax, media, pos
+
+
+def _read_with_pydicom(path: Path) -> tuple[str, str | None, dict]:
     size = os.path.getsize(path)
     try:
         with open(path, "rb") as handle:
             ds = dcmread(handle, defer_size=BULK_THRESHOLD)
             deferred = _deferred_bulk(ds, size)
             metadata = _json(ds, deferred)
+            meta = getattr(ds, "file_meta", None)
+            syntax = str(getattr(meta, "TransferSyntaxUID", "") or "")
+            media_uid = getattr(meta, "MediaStorageSOPInstanceUID", None)
     except Rejected:
         raise
-    except (InvalidDicomError, EOFError, ValueError, KeyError, TypeError, OverflowError, NotImplementedError) as exc:
+    except (
+        InvalidDicomError,
+        BytesLengthException,
+        EOFError,
+        ValueError,
+        KeyError,
+        TypeError,
+        OverflowError,
+        NotImplementedError,
+        struct.error,
+    ) as exc:
         raise Rejected(CANNOT_UNDERSTAND, f"The DICOM file cannot be read: {str(exc)[:200]}") from exc
-    meta = getattr(ds, "file_meta", None)
-    transfer_syntax = str(getattr(meta, "TransferSyntaxUID", "") or "")
-    if not valid_uid(transfer_syntax):
-        raise Rejected(CANNOT_UNDERSTAND, "The file meta information has no valid Transfer Syntax UID.")
-    for keyword in REQUIRED_UIDS:
-        value = ds.get(keyword)
-        if not valid_uid(str(value) if value is not None else None):
-            raise Rejected(
-                CANNOT_UNDERSTAND,
-                f"{keyword} is missing or malformed: UIDs are up to 64 digits and dots, e.g. 1.2.840.10008.",
-            )
-    sop_uid = str(ds.SOPInstanceUID)
-    if expected_sop_instance_uid is not None and sop_uid != expected_sop_instance_uid:
-        raise Rejected(DOES_NOT_MATCH_SOP_CLASS, "The data set's SOP Instance UID differs from the request's.")
-    if expected_sop_class_uid is not None and str(ds.SOPClassUID) != expected_sop_class_uid:
-        raise Rejected(DOES_NOT_MATCH_SOP_CLASS, "The data set's SOP Class UID differs from the request's.")
-    media_uid = getattr(meta, "MediaStorageSOPInstanceUID", None)
-    if media_uid is not None and str(media_uid) != sop_uid:
-        raise Rejected(DOES_NOT_MATCH_SOP_CLASS, "The file meta and the data set name different SOP instances.")
-    return Parsed(dataset=ds, transfer_syntax_uid=transfer_syntax, metadata=metadata)
+    return syntax, str(media_uid) if media_uid is not None else None, metadata
 
 
 def _deferred_bulk(ds: Dataset, size: int) -> dict[int, str]:
     """Top-level binary values left unread (large), checked to lie wholly inside the file: {tag: VR}."""
     deferred: dict[int, str] = {}
     for tag, elem in ds._dict.items():
-        if not isinstance(elem, RawDataElement) or elem.value is not None:
-            continue
+        if not isinstance(elem, RawDataElement) or elem.value is not None or elem.length == 0:
+            continue  # read already, or empty: an empty value is no bulk data
         if elem.length != 0xFFFFFFFF and elem.value_tell + elem.length > size:
             raise Rejected(CANNOT_UNDERSTAND, f"The file is truncated: element {tag:08X} runs past its end.")
         vr = elem.VR or "UN"

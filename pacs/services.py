@@ -15,8 +15,6 @@ from pathlib import Path
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
-from pydicom.dataset import Dataset
-from pydicom.multival import MultiValue
 
 from pacs import storage
 from pacs.choices import DuplicatePolicy, MatchState
@@ -46,23 +44,6 @@ class Stored:
     study: Study
     created_study: bool = False
     notes: list[str] = field(default_factory=list)
-
-
-def _text(ds: Dataset, keyword: str, limit: int) -> str:
-    value = ds.get(keyword)
-    if value is None:
-        return ""
-    if isinstance(value, MultiValue | list | tuple):
-        value = "\\".join(str(v) for v in value)
-    return str(value).strip()[:limit]
-
-
-def _int(ds: Dataset, keyword: str) -> int | None:
-    try:
-        value = ds.get(keyword)
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
 
 
 def ingest_file(
@@ -163,8 +144,7 @@ def _ingest(
     try:
         placement.start(peek_identity(temp))
         parsed = parse(placement.path, expected_sop_instance_uid=expected_sop, expected_sop_class_uid=expected_class)
-        ds = parsed.dataset
-        sop_uid = str(ds.SOPInstanceUID)
+        sop_uid = parsed.uid("SOPInstanceUID")
         existing = None
         if settings.LUMEN_DUPLICATE_POLICY == DuplicatePolicy.REPLACE:
             existing = (
@@ -179,7 +159,7 @@ def _ingest(
             first = _first_copy(sop_uid)
             if first is not None:
                 return Stored("duplicate", first, first.series.study)
-        placement.settle((str(ds.StudyInstanceUID), str(ds.SeriesInstanceUID), sop_uid))
+        placement.settle((parsed.uid("StudyInstanceUID"), parsed.uid("SeriesInstanceUID"), sop_uid))
         try:
             stored = _index(parsed, placement, source, existing)
         except IntegrityError:
@@ -196,19 +176,18 @@ def _ingest(
 
 
 def _index(parsed: Parsed, placement: _Placement, source: str, existing) -> Stored:
-    ds = parsed.dataset
     sha256, size = placement.durable()
     with transaction.atomic():
-        study, created_study = _study_for(ds)
-        series, created_series = _series_for(ds, study)
+        study, created_study = _study_for(parsed)
+        series, created_series = _series_for(parsed, study)
         fields = {
             "series_id": series.pk,
-            "sop_class_uid": str(ds.SOPClassUID),
-            "instance_number": _int(ds, "InstanceNumber"),
+            "sop_class_uid": parsed.uid("SOPClassUID"),
+            "instance_number": parsed.integer("InstanceNumber"),
             "transfer_syntax_uid": parsed.transfer_syntax_uid,
-            "rows": _int(ds, "Rows"),
-            "columns": _int(ds, "Columns"),
-            "number_of_frames": _int(ds, "NumberOfFrames") or 1,
+            "rows": parsed.integer("Rows"),
+            "columns": parsed.integer("Columns"),
+            "number_of_frames": parsed.integer("NumberOfFrames") or 1,
             "path": placement.relative,
             "size_bytes": size,
             "sha256": sha256,
@@ -216,7 +195,7 @@ def _index(parsed: Parsed, placement: _Placement, source: str, existing) -> Stor
             "received_from": source[:16],
         }
         if existing is None:
-            sop_uid = fields["sop_instance_uid"] = str(ds.SOPInstanceUID)
+            sop_uid = fields["sop_instance_uid"] = parsed.uid("SOPInstanceUID")
             fields["created_at"] = timezone.now()
             pk = _insert_instance(fields)
             if pk is None:
@@ -269,50 +248,50 @@ def forget_known() -> None:
     _known_series.clear()
 
 
-def _study_for(ds: Dataset) -> tuple[Study, bool]:
-    known = _known_studies.get(str(ds.StudyInstanceUID))
+def _study_for(parsed: Parsed) -> tuple[Study, bool]:
+    known = _known_studies.get(parsed.uid("StudyInstanceUID"))
     if known is not None:
-        return Study(pk=known, study_instance_uid=str(ds.StudyInstanceUID)), False
+        return Study(pk=known, study_instance_uid=parsed.uid("StudyInstanceUID")), False
     defaults = {
-        "dicom_patient_id": _text(ds, "PatientID", 64),
-        "issuer_of_patient_id": _text(ds, "IssuerOfPatientID", 64),
-        "patient_name": _text(ds, "PatientName", 324),
-        "patient_birth_date": _text(ds, "PatientBirthDate", 8),
-        "patient_sex": _text(ds, "PatientSex", 16),
-        "study_date": _text(ds, "StudyDate", 8),
-        "study_time": _text(ds, "StudyTime", 16),
-        "accession_number": _text(ds, "AccessionNumber", 16),
-        "study_id": _text(ds, "StudyID", 16),
-        "study_description": _text(ds, "StudyDescription", 64),
-        "referring_physician_name": _text(ds, "ReferringPhysicianName", 324),
+        "dicom_patient_id": parsed.text("PatientID", 64),
+        "issuer_of_patient_id": parsed.text("IssuerOfPatientID", 64),
+        "patient_name": parsed.text("PatientName", 324),
+        "patient_birth_date": parsed.text("PatientBirthDate", 8),
+        "patient_sex": parsed.text("PatientSex", 16),
+        "study_date": parsed.text("StudyDate", 8),
+        "study_time": parsed.text("StudyTime", 16),
+        "accession_number": parsed.text("AccessionNumber", 16),
+        "study_id": parsed.text("StudyID", 16),
+        "study_description": parsed.text("StudyDescription", 64),
+        "referring_physician_name": parsed.text("ReferringPhysicianName", 324),
     }
     try:
         with transaction.atomic():
-            return Study.objects.get_or_create(study_instance_uid=str(ds.StudyInstanceUID), defaults=defaults)
+            return Study.objects.get_or_create(study_instance_uid=parsed.uid("StudyInstanceUID"), defaults=defaults)
     except IntegrityError:
-        return Study.objects.get(study_instance_uid=str(ds.StudyInstanceUID)), False
+        return Study.objects.get(study_instance_uid=parsed.uid("StudyInstanceUID")), False
 
 
-def _series_for(ds: Dataset, study: Study) -> tuple[Series, bool]:
-    known = _known_series.get(str(ds.SeriesInstanceUID))
+def _series_for(parsed: Parsed, study: Study) -> tuple[Series, bool]:
+    known = _known_series.get(parsed.uid("SeriesInstanceUID"))
     if known is not None and known[1] == study.pk:
-        return Series(pk=known[0], study_id=study.pk, series_instance_uid=str(ds.SeriesInstanceUID)), False
+        return Series(pk=known[0], study_id=study.pk, series_instance_uid=parsed.uid("SeriesInstanceUID")), False
     defaults = {
         "study": study,
-        "modality": _text(ds, "Modality", 16),
-        "series_number": _int(ds, "SeriesNumber"),
-        "series_description": _text(ds, "SeriesDescription", 64),
-        "body_part_examined": _text(ds, "BodyPartExamined", 16),
-        "series_date": _text(ds, "SeriesDate", 8),
-        "series_time": _text(ds, "SeriesTime", 16),
+        "modality": parsed.text("Modality", 16),
+        "series_number": parsed.integer("SeriesNumber"),
+        "series_description": parsed.text("SeriesDescription", 64),
+        "body_part_examined": parsed.text("BodyPartExamined", 16),
+        "series_date": parsed.text("SeriesDate", 8),
+        "series_time": parsed.text("SeriesTime", 16),
     }
     try:
         with transaction.atomic():
             series, created = Series.objects.get_or_create(
-                series_instance_uid=str(ds.SeriesInstanceUID), defaults=defaults
+                series_instance_uid=parsed.uid("SeriesInstanceUID"), defaults=defaults
             )
     except IntegrityError:
-        series, created = Series.objects.get(series_instance_uid=str(ds.SeriesInstanceUID)), False
+        series, created = Series.objects.get(series_instance_uid=parsed.uid("SeriesInstanceUID")), False
     if created and series.modality:
         # Rebuilt from the series under the study's row lock: concurrent new series never lose each other's modality.
         Study.objects.select_for_update().filter(pk=study.pk).values_list("pk").first()

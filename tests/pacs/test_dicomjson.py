@@ -1,0 +1,121 @@
+"""The header read straight from the bytes (``pacs.dicomjson``) equals pydicom's reading, or steps aside."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from pydicom.data import get_testdata_files
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+from pydicom.uid import generate_uid
+
+from pacs import ingest
+from pacs.ingest import Rejected
+from tests.pacs.conftest import ct_dataset
+
+TEST_FILES = sorted(p for p in map(Path, get_testdata_files()) if p.is_file())
+
+
+def _both(path: Path):
+    fast = ingest._read_directly(path)
+    try:
+        slow = ingest._read_with_pydicom(path)
+    except (Rejected, OSError):  # refused (OSError: pydicom found no tag where one should be)
+        slow = None
+    return fast, slow
+
+
+def test_every_pydicom_test_file_it_reads_gives_pydicoms_document():
+    read = 0
+    for path in TEST_FILES:
+        fast, slow = _both(path)
+        if fast is None:
+            continue
+        read += 1
+        assert fast == slow, path.name
+    assert read >= 100  # most of them: explicit VR little endian, plain or compressed
+
+
+def test_a_full_header_with_sequences_names_numbers_and_bulk_data(tmp_path):
+    ds = ct_dataset(study_uid=generate_uid(), series_uid=generate_uid(), number=7, patient_name="Müller^Zoë=ミュラー")
+    ds.SpecificCharacterSet = "ISO_IR 192"
+    ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL"]
+    ds.PixelSpacing = ["0.488281", "0.488281"]
+    ds.ImagePositionPatient = ["-125", "-125.5", "1.25E2"]
+    ds.WindowCenter, ds.WindowWidth = "40\\400", "400\\1500"
+    ds.add_new(0x00181310, "US", [0, 512, 512, 0])  # Acquisition Matrix
+    ds.add_new(0x00200052, "UI", "1.2.3.4.5\0")
+    ds.add_new(0x00189327, "FD", 12.5)  # Table Position
+    ds.add_new(0x00280106, "US", 0)
+    ds.add_new(0x00091001, "OB", b"\x01\x02\x03")  # private, small: inline
+    ds.add_new(0x00091002, "OB", b"\x00" * 3500)  # over 3 KB: bulk data, in place
+    ds.add_new(0x00091003, "OW", b"\x00" * 5000)  # over 4 KB: bulk data
+    item = Dataset()
+    item.ReferencedSOPClassUID, item.ReferencedSOPInstanceUID = ds.SOPClassUID, generate_uid()
+    nested = Dataset()
+    nested.CodeValue, nested.CodingSchemeDesignator, nested.CodeMeaning = "121311", "DCM", "Localizer"
+    item.PurposeOfReferenceCodeSequence = Sequence([nested])
+    ds.ReferencedImageSequence = Sequence([item, Dataset()])
+    ds.ProcedureCodeSequence = Sequence([])
+    path = tmp_path / "full.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    for undefined in (False, True):
+        if undefined:
+            ds["ReferencedImageSequence"].is_undefined_length = True
+            for each in ds.ReferencedImageSequence:
+                each.is_undefined_length_sequence_item = True
+            ds.save_as(path, enforce_file_format=True)
+        fast, slow = _both(path)
+        assert fast is not None
+        assert fast == slow
+    document = fast[2]
+    assert document["00100010"] == {"vr": "PN", "Value": [{"Alphabetic": "Müller^Zoë", "Ideographic": "ミュラー"}]}
+    assert document["00280030"] == {"vr": "DS", "Value": [0.488281, 0.488281]}
+    assert document["00091003"] == {"vr": "OW", "BulkDataURI": "bulkdata/00091003"}
+    assert document["7FE00010"] == {"vr": "OW", "BulkDataURI": "bulkdata/7FE00010"}
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        (
+            lambda ds: (
+                ds.file_meta.__setitem__("TransferSyntaxUID", ds.file_meta["TransferSyntaxUID"])
+                or setattr(ds.file_meta, "TransferSyntaxUID", "1.2.840.10008.1.2")
+            ),
+            "implicit VR",
+        ),
+        (lambda ds: setattr(ds, "SpecificCharacterSet", "ISO 2022 IR 87"), "a character set it does not read"),
+        (lambda ds: ds.add_new(0x00091010, "UN", b"1234"), "UN"),
+        (lambda ds: setattr(ds, "InstanceNumber", "7.0"), "an IS pydicom reads its own way"),
+    ],
+)
+def test_it_steps_aside_where_it_is_not_sure(tmp_path, change, why):
+    ds = ct_dataset(study_uid=generate_uid(), series_uid=generate_uid(), number=1)
+    change(ds)
+    path = tmp_path / "odd.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    assert ingest._read_directly(path) is None, why
+
+
+def test_damaged_files_never_read_otherwise_than_pydicom_would_refuse(tmp_path):
+    """Bytes flipped and files cut short: it reads them as pydicom does, or leaves them to pydicom; it never
+    raises, and never accepts what pydicom refuses."""
+    rng = random.Random(20261205)
+    bases = [p for p in TEST_FILES if p.stat().st_size < 600_000 and ingest._read_directly(p) is not None]
+    path = tmp_path / "damaged.dcm"
+    read = 0
+    for _ in range(400):
+        data = bytearray(rng.choice(bases).read_bytes())
+        for _ in range(rng.randint(1, 3)):
+            data[rng.randrange(132, min(len(data), 3132))] = rng.randrange(256)
+        if rng.random() < 0.2:
+            data = data[: rng.randrange(132, len(data))]
+        path.write_bytes(data)
+        fast, slow = _both(path)
+        if fast is not None:
+            read += 1
+            assert slow is not None
+    assert read > 100
