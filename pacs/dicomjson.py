@@ -22,6 +22,7 @@ import struct
 from struct import unpack_from
 
 BULK_THRESHOLD = 4096
+MAX_DEPTH = 32  # sequences nested deeper are left to pydicom
 INLINE_LIMIT = BULK_THRESHOLD // 4 * 3  # pydicom's to_json_dict: longer binary values become bulk data
 UNDEFINED = 0xFFFFFFFF
 PIXEL_DATA = 0x7FE00010
@@ -40,7 +41,7 @@ SINGLE_TEXT_VRS = frozenset(("ST", "LT", "UT"))
 PADDED_STRING_VRS = frozenset(("AS", "CS", "DA", "DT", "TM"))
 ENCODINGS = {"": "latin-1", "ISO_IR 6": "latin-1", "ISO_IR 100": "latin-1", "ISO_IR 192": "utf-8"}
 DS_TEXT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-IS_TEXT = re.compile(r"[+-]?\d+")
+IS_TEXT = re.compile(r"[+-]?\d{1,15}")
 NOT_EXPLICIT_LITTLE_ENDIAN = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"}
 
 
@@ -56,7 +57,7 @@ def read(data: bytes, transfer_syntax: str, start: int) -> dict | None:
     try:
         reader = _Reader(data)
         document, bulk, _ = reader.elements(start, len(data), top=True)
-    except (Unsure, UnicodeDecodeError, ValueError, IndexError, struct.error):
+    except (Unsure, UnicodeDecodeError, ValueError, IndexError, struct.error, RecursionError):
         return None
     document.update(bulk)  # as pydicom's path has them: after the other elements
     return document
@@ -67,10 +68,14 @@ class _Reader:
         self.data = data
         self.encoding = "latin-1"
 
-    def elements(self, pos: int, end: int, *, top: bool = False, item: bool = False) -> tuple[dict, dict, int]:
+    def elements(
+        self, pos: int, end: int, *, top: bool = False, item: bool = False, depth: int = 0
+    ) -> tuple[dict, dict, int]:
         """Elements from ``pos`` to ``end`` (or to an item delimiter, for an item of undefined length): the
         document, its top-level bulk data, and where reading stopped."""
-        data, document, bulk = self.data, {}, {}
+        if depth > MAX_DEPTH:
+            raise Unsure
+        data, document, bulk, previous = self.data, {}, {}, -1
         while pos < end:
             if pos + 8 > len(data):
                 raise Unsure
@@ -78,6 +83,9 @@ class _Reader:
             tag = group << 16 | element
             if tag == ITEM_END and item:
                 return document, bulk, pos + 8
+            if group == 0xFFFE or tag <= previous:
+                raise Unsure  # a delimiter out of place, a tag out of order or twice: pydicom has its own ways
+            previous = tag
             vr = data[pos + 4 : pos + 6].decode("latin-1")
             if vr not in VALID_VRS:
                 raise Unsure  # pydicom may take the data set for implicit VR, or the dictionary's VR
@@ -88,8 +96,10 @@ class _Reader:
             else:
                 length, pos = unpack_from("<H", data, pos + 6)[0], pos + 8
             key = f"{tag:08X}"
+            if tag == PIXEL_DATA and vr not in BINARY_VRS:
+                raise Unsure
             if vr == "SQ":
-                document[key], pos = self.sequence(pos, length)
+                document[key], pos = self.sequence(pos, length, depth + 1)
                 continue
             if length == UNDEFINED:
                 if not (top and tag == PIXEL_DATA and vr in BINARY_VRS):
@@ -105,7 +115,7 @@ class _Reader:
             if tag == SPECIFIC_CHARACTER_SET:
                 if not top:
                     raise Unsure
-                name = data[pos:value_end].decode("latin-1").strip(" \0")
+                name = data[pos:value_end].decode("latin-1").rstrip(" \0")
                 if name not in ENCODINGS:
                     raise Unsure
                 self.encoding = ENCODINGS[name]
@@ -119,11 +129,11 @@ class _Reader:
             else:
                 document[key] = self.value(vr, data[pos:value_end])
             pos = value_end
-        if item:
-            raise Unsure  # an item of undefined length without its delimiter
+        if item or pos != end:
+            raise Unsure  # an item of undefined length without its delimiter, or a value past its item's end
         return document, bulk, pos
 
-    def sequence(self, pos: int, length: int) -> tuple[dict, int]:
+    def sequence(self, pos: int, length: int, depth: int) -> tuple[dict, int]:
         data, items = self.data, []
         end = len(data) if length == UNDEFINED else pos + length
         if end > len(data):
@@ -140,14 +150,14 @@ class _Reader:
             if tag != ITEM:
                 raise Unsure
             if item_length == UNDEFINED:
-                document, _, pos = self.elements(pos, len(data), item=True)
+                document, _, pos = self.elements(pos, end, item=True, depth=depth)
             else:
                 if pos + item_length > end:
                     raise Unsure
-                document, _, pos = self.elements(pos, pos + item_length)
+                document, _, pos = self.elements(pos, pos + item_length, depth=depth)
             items.append(document)
-        if length == UNDEFINED:
-            raise Unsure  # no sequence delimiter before the end of the file
+        if length == UNDEFINED or pos != end:
+            raise Unsure  # no sequence delimiter before the end of the file, or an item past the sequence's end
         return {"vr": "SQ", "Value": items}, pos
 
     def encapsulated(self, pos: int) -> tuple[int, int]:
@@ -172,6 +182,8 @@ class _Reader:
                 raise Unsure
             pairs = unpack_from(f"<{len(raw) // 2}H", raw)
             values = [f"{pairs[i] << 16 | pairs[i + 1]:08X}" for i in range(0, len(pairs), 2)]
+        elif vr in CHARSET_VRS and b"\x1b" in raw:
+            raise Unsure  # escape sequences (ISO 2022): pydicom takes them out
         elif vr == "PN":
             values = _person_names(raw.rstrip(b"\0 ").decode(self.encoding))
         elif vr in SPLIT_TEXT_VRS:
@@ -248,7 +260,7 @@ def _default_string(vr: str, text: str) -> list:
         if parts == [""]:
             return []
         if not all(IS_TEXT.fullmatch(p.strip()) for p in parts):
-            raise Unsure
+            raise Unsure  # (up to 15 digits: pydicom reads IS through a float)
         return [int(p) for p in parts]
     raise Unsure
 

@@ -223,10 +223,11 @@ def _file_meta(data) -> tuple[str, str | None, int] | None:
         header = _element_header(data, pos, explicit=True)
         if header is None or header[0] == 0xFFFFFFFF or header[1] + header[0] > len(data):
             return None
-        if data[pos + 4 : pos + 6].decode("latin-1") not in dicomjson.VALID_VRS:
+        vr, element = data[pos + 4 : pos + 6], unpack_from("<H", data, pos + 2)[0]
+        if vr.decode("latin-1") not in dicomjson.VALID_VRS or (element in (0x03, 0x10) and vr != b"UI"):
             return None
         length, start = header
-        values[unpack_from("<H", data, pos + 2)[0]] = data[start : start + length]
+        values[element] = data[start : start + length]
         pos = start + length
     if 0x10 not in values:
         return None
