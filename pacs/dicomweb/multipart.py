@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Iterable, Iterator
 
@@ -60,7 +61,8 @@ def parts_to_files(read, mark: str, new_file, *, limit: int, chunk: int = 1 << 2
     """Stream a multipart body part by part into files, never holding a whole part in memory.
 
     ``read(n)`` returns up to n bytes (b"" at the end); ``new_file()`` returns a path to write a part to. Yields
-    (headers, path) per part as soon as it is complete.
+    (headers, path, (SHA-256, size)) per part as soon as it is complete: hashed as written, so ingest need not
+    read the file back to hash it.
     """
     first = b"--" + mark.encode()
     separator = b"\r\n--" + mark.encode()
@@ -97,20 +99,24 @@ def parts_to_files(read, mark: str, new_file, *, limit: int, chunk: int = 1 << 2
                 headers[name.strip().lower()] = value.strip()
         path = new_file()
         keep = len(separator) - 1
+        digest, size = hashlib.sha256(), 0
         try:
             with open(path, "wb") as sink:
                 while True:
                     index = buffer.find(separator)
+                    piece = buffer[:index] if index >= 0 else buffer[:-keep] if len(buffer) > keep else b""
+                    if piece:
+                        sink.write(piece)
+                        digest.update(piece)
+                        size += len(piece)
                     if index >= 0:
-                        sink.write(buffer[:index])
                         buffer = buffer[index + len(separator) :]
                         break
                     if len(buffer) > keep:
-                        sink.write(buffer[:-keep])
                         buffer = buffer[-keep:]
                     if not more():
                         raise Malformed("The body ends inside a part.")
         except BaseException:
             path.unlink(missing_ok=True)  # a part cut short (or too large) leaves nothing behind
             raise
-        yield headers, path
+        yield headers, path, (digest.hexdigest(), size)

@@ -419,8 +419,8 @@ def store(request, study=None):
     base = _base(request)
     parts = multipart.parts_to_files(request.read, params["boundary"], storage.new_temp_path, limit=limit)
     try:
-        for headers, path in parts:
-            _store_part(headers, path, study, base, referenced, failed)
+        for headers, path, digest in parts:
+            _store_part(headers, path, digest, study, base, referenced, failed)
     except multipart.TooLarge:
         return _error(413, f"The upload is larger than {limit} bytes.")
     except multipart.Malformed as exc:
@@ -443,7 +443,7 @@ def store(request, study=None):
     return JsonResponse(document, status=status, content_type=DICOM_JSON)
 
 
-def _store_part(headers, path, study, base, referenced, failed) -> None:
+def _store_part(headers, path, digest, study, base, referenced, failed) -> None:
     """Ingest one received part (a file in the incoming directory) and note the outcome."""
     part_type, _ = multipart.parameters(headers.get("content-type", "application/dicom"))
     if part_type != "application/dicom":
@@ -464,7 +464,7 @@ def _store_part(headers, path, study, base, referenced, failed) -> None:
             failed.append(_failure(str(header.get("SOPClassUID", "")), str(header.get("SOPInstanceUID", "")), 0xA900))
             return
     try:
-        stored = services.ingest_file(path, source="STOW", owned=True)
+        stored = services.ingest_file(path, source="STOW", owned=True, digest=digest)
     except Rejected as exc:
         failed.append(_failure("", "", exc.status))
         return

@@ -1,5 +1,6 @@
 """The streaming multipart reader behind STOW-RS: parts land in files whatever the chunking of the body."""
 
+import hashlib
 import io
 
 import pytest
@@ -20,7 +21,12 @@ def read_all(data: bytes, tmp_path, chunk: int, limit: int = 10**9):
     files = multipart.parts_to_files(
         stream.read, "b0undary", lambda: tmp_path / f"{next(counter)}.part", limit=limit, chunk=chunk
     )
-    return [(headers, path.read_bytes()) for headers, path in files]
+    parts = []
+    for headers, path, (sha256, size) in files:
+        content = path.read_bytes()
+        assert (sha256, size) == (hashlib.sha256(content).hexdigest(), len(content))  # hashed as written
+        parts.append((headers, content))
+    return parts
 
 
 @pytest.mark.parametrize("chunk", [1, 3, 7, 64, 1 << 20])
@@ -37,7 +43,7 @@ def test_a_body_cut_short_is_malformed_after_the_complete_parts(tmp_path):
     reader = multipart.parts_to_files(
         stream.read, "b0undary", lambda: tmp_path / f"{next(counter)}", limit=10**6, chunk=5
     )
-    headers, path = next(reader)
+    headers, path, _digest = next(reader)
     assert path.read_bytes() == b"whole"
     with pytest.raises(multipart.Malformed, match="The body ends inside a part."):
         next(reader)
