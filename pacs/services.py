@@ -81,11 +81,11 @@ def _durability_pool() -> ThreadPoolExecutor:
 
 
 class _Placement:
-    """A received file on its way into the store: where it is now, and the job that hashes it and makes it durable.
+    """A received file on its way into the store: where it is now, and the job that makes it durable.
 
-    The file goes to its final name as early as possible, on the word of ``peek_identity``, so that SHA-256, the
-    file's fsync and its directory's fsync run in a pool thread while this one parses the header and prepares the
-    index row (hashing and fsync release the GIL: the two take about as long as the longer of them). The row
+    The file goes to its final name as early as possible, on the word of ``peek_identity``, so that the file's
+    fsync and its directory's (and its SHA-256, unless it was taken as the file was written) run in a pool thread
+    while this one parses the header (hashing and fsync release the GIL). The row
     commits only after the job, so no row ever points at a file that is not whole and durable; a file that ends
     up without its row (refused, a duplicate, a crash) is removed here or by the start-up clean-up.
     """
