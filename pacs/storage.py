@@ -129,7 +129,14 @@ def move_into_place(temp: Path, relative: str) -> Path:
     final = absolute(relative)
     try:
         _make_dirs_durably(final.parent)
-        os.replace(temp, final)
+        try:
+            os.replace(temp, final)
+        except FileNotFoundError:
+            if not os.path.exists(temp):
+                raise
+            _durable_dirs.clear()  # a directory was removed behind Lumen's back: make the chain again
+            _make_dirs_durably(final.parent)
+            os.replace(temp, final)
     except OSError as exc:
         raise _classify(exc) from exc
     return final
@@ -155,15 +162,28 @@ def seal(handle, directory: Path | None, digest: tuple[str, int] | None = None) 
     return digest
 
 
+# Directories this process has made sure of (created if missing, and each one's entry in its parent fsynced).
+_durable_dirs: set[Path] = set()
+_DURABLE_DIRS_LIMIT = 20_000
+
+
 def _make_dirs_durably(directory: Path) -> None:
-    """Create missing directories, fsyncing each new one's parent so the new entries survive a crash too."""
-    missing = []
-    while not directory.exists():
-        missing.append(directory)
-        directory = directory.parent
-    for new in reversed(missing):
+    """Create missing directories and fsync each one's entry in its parent, the first time this process uses the
+    directory: whether it or another writer created it (that writer may not have fsynced the parent yet)."""
+    if directory in _durable_dirs:
+        return
+    root_dir = root()
+    chain = []
+    current = directory
+    while current != root_dir and current not in _durable_dirs:
+        chain.append(current)
+        current = current.parent
+    for new in reversed(chain):
         new.mkdir(exist_ok=True)
         fsync_dir(new.parent)
+    if len(_durable_dirs) > _DURABLE_DIRS_LIMIT:
+        _durable_dirs.clear()
+    _durable_dirs.update(chain)
 
 
 def fsync_dir(path: Path) -> None:

@@ -102,3 +102,28 @@ def test_the_parse_has_the_last_word_on_where_a_file_goes(tmp_path, storage_root
     assert placement.durable()[1] == storage.absolute(relative).stat().st_size
     placement.close()  # not kept: nothing is left behind
     assert not storage.absolute(relative).exists()
+
+
+def test_each_new_directory_is_made_durable_once_by_each_process(storage_root, monkeypatch):
+    synced = []
+    monkeypatch.setattr(storage, "fsync_dir", lambda path: synced.append(path))
+    monkeypatch.setattr(storage, "_durable_dirs", set())
+    relative = storage.relative_path("1.2.3", "1.2.3.4", "1.2.3.4.5")
+    series_dir = storage.absolute(relative).parent
+    # Another writer made the directories a moment ago and has not fsynced their parents yet: this process
+    # still fsyncs each entry before it relies on them.
+    series_dir.mkdir(parents=True)
+    for name in ("a", "b"):
+        temp = storage.new_temp_path()
+        storage.move_into_place(temp, storage.relative_path("1.2.3", "1.2.3.4", name))
+    chain = [series_dir, series_dir.parent, series_dir.parent.parent, series_dir.parent.parent.parent]
+    assert synced == [d.parent for d in reversed(chain)]  # root's entry first, each once, not again for "b"
+
+    # Removed behind Lumen's back: made again rather than failing every store into it.
+    for path in series_dir.iterdir():
+        path.unlink()
+    series_dir.rmdir()
+    temp = storage.new_temp_path()
+    storage.move_into_place(temp, storage.relative_path("1.2.3", "1.2.3.4", "c"))
+    assert series_dir.is_dir()
+    assert len(list(series_dir.iterdir())) == 1
