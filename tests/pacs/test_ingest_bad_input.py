@@ -2,6 +2,7 @@
 and what was stored before stays intact."""
 
 import errno
+import hashlib
 import os
 
 import pytest
@@ -98,6 +99,20 @@ def test_other_preamble_bytes_are_zeroed_when_stored(storage_root, db, tmp_path)
         handle.write(b"written by some old modality".ljust(128, b"."))
     stored = services.ingest_file(path, source="TEST", owned=False)
     assert storage.absolute(stored.instance.path).read_bytes()[:128] == b"\x00" * 128
+
+
+def test_a_digest_taken_before_the_preamble_was_zeroed_is_not_kept(storage_root, db, tmp_path):
+    """STOW-RS parts are hashed as they arrive; zeroing the preamble afterwards changes the file, so the index
+    must hold the hash of what is stored, not of what was sent."""
+    path = save(new_ct(), tmp_path / "noisy.dcm")
+    with open(path, "r+b") as handle:
+        handle.write(b"written by some old modality".ljust(128, b"."))
+    sent = path.read_bytes()
+    temp = storage.copy_to_temp(path)
+    stored = services.ingest_file(temp, source="TEST", owned=True, digest=(hashlib.sha256(sent).hexdigest(), len(sent)))
+    kept = storage.absolute(stored.instance.path).read_bytes()
+    assert kept[:128] == b"\x00" * 128
+    assert stored.instance.sha256 == hashlib.sha256(kept).hexdigest() != hashlib.sha256(sent).hexdigest()
 
 
 def test_a_full_disk_answers_out_of_resources_and_keeps_what_was_stored(
