@@ -28,6 +28,7 @@ UNDEFINED = 0xFFFFFFFF
 PIXEL_DATA = 0x7FE00010
 SPECIFIC_CHARACTER_SET = 0x00080005
 ITEM, ITEM_END, SEQUENCE_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
+# Explicit VR elements whose length takes four bytes after two reserved ones (PS3.5 7.1.2).
 LONG_LENGTH_VRS = frozenset(("OB", "OD", "OF", "OL", "OV", "OW", "SQ", "UC", "UN", "UR", "UT", "SV", "UV"))
 VALID_VRS = frozenset(
     "AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN UR US UT UV".split()
@@ -42,7 +43,47 @@ PADDED_STRING_VRS = frozenset(("AS", "CS", "DA", "DT", "TM"))
 ENCODINGS = {"": "latin-1", "ISO_IR 6": "latin-1", "ISO_IR 100": "latin-1", "ISO_IR 192": "utf-8"}
 DS_TEXT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 IS_TEXT = re.compile(r"[+-]?\d{1,15}")
-NOT_EXPLICIT_LITTLE_ENDIAN = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"}
+IMPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2"
+EXPLICIT_VR_BIG_ENDIAN = "1.2.840.10008.1.2.2"
+DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2.1.99"
+NOT_EXPLICIT_LITTLE_ENDIAN = {IMPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_BIG_ENDIAN, DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN}
+
+
+def element_header(data, pos: int, *, explicit: bool) -> tuple[int, int] | None:
+    """(value length, where the value starts) of the little endian element at ``pos``; None if cut off."""
+    if not explicit:
+        return (unpack_from("<I", data, pos + 4)[0], pos + 8) if pos + 8 <= len(data) else None
+    if data[pos + 4 : pos + 6].decode("latin-1") in LONG_LENGTH_VRS:
+        return (unpack_from("<I", data, pos + 8)[0], pos + 12) if pos + 12 <= len(data) else None
+    return (unpack_from("<H", data, pos + 6)[0], pos + 8) if pos + 8 <= len(data) else None
+
+
+def file_meta(data) -> tuple[str, str | None, int] | None:
+    """Transfer syntax, Media Storage SOP Instance UID and where the data set starts, from a Part-10 file's first
+    bytes, if the meta group is plain (else None: pydicom has the last word on it)."""
+    if data[128:132] != b"DICM":
+        return None
+    pos, values = 132, {}
+    while data[pos : pos + 2] == b"\x02\x00":
+        header = element_header(data, pos, explicit=True)
+        if header is None or header[0] == UNDEFINED or header[1] + header[0] > len(data):
+            return None
+        vr, element = data[pos + 4 : pos + 6], unpack_from("<H", data, pos + 2)[0]
+        if vr.decode("latin-1") not in VALID_VRS or (element in (0x03, 0x10) and vr != b"UI"):
+            return None
+        length, start = header
+        values[element] = data[start : start + length]
+        pos = start + length
+    if 0x10 not in values:
+        return None
+    group_length = values.get(0x00)
+    if group_length is not None and (len(group_length) != 4 or unpack_from("<I", group_length)[0] != pos - 144):
+        return None  # pydicom would go by the stated length
+    syntax = uid_text(values[0x10].decode("latin-1")).strip()
+    media = uid_text(values[0x03].decode("latin-1")).strip() if 0x03 in values else None
+    if "\\" in syntax or (media is not None and "\\" in media):
+        return None  # multiple values: pydicom's words for what is wrong
+    return syntax, media, pos
 
 
 class Unsure(Exception):  # noqa: N818 - a verdict: leave this file to pydicom
@@ -89,12 +130,10 @@ class _Reader:
             vr = data[pos + 4 : pos + 6].decode("latin-1")
             if vr not in VALID_VRS:
                 raise Unsure  # pydicom may take the data set for implicit VR, or the dictionary's VR
-            if vr in LONG_LENGTH_VRS:
-                if pos + 12 > len(data):
-                    raise Unsure
-                length, pos = unpack_from("<I", data, pos + 8)[0], pos + 12
-            else:
-                length, pos = unpack_from("<H", data, pos + 6)[0], pos + 8
+            header = element_header(data, pos, explicit=True)
+            if header is None:
+                raise Unsure
+            length, pos = header
             key = f"{tag:08X}"
             if tag == PIXEL_DATA and vr not in BINARY_VRS:
                 raise Unsure

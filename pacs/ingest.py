@@ -105,13 +105,9 @@ def zero_preamble(path: Path) -> None:
         handle.write(b"\x00" * 128)
 
 
-# Explicit VR elements whose length takes four bytes after two reserved ones (PS3.5 7.1.2).
-LONG_LENGTH_VRS = frozenset((b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UN", b"UR", b"UT", b"SV", b"UV"))
 PEEK_BYTES = 16384
 _UID_TEXT = re.compile(r"[0-9.]{1,64}")
 _IDENTITY_SLOTS = {0x0020000D: 0, 0x0020000E: 1, 0x00080018: 2}
-_PEEKABLE_SYNTAXES = {"1.2.840.10008.1.2": False}  # implicit VR; every other syntax but two is explicit VR LE
-_UNPEEKABLE_SYNTAXES = {"1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"}  # big endian, deflated
 
 
 def peek_identity(path: Path) -> tuple[str, str, str] | None:
@@ -124,26 +120,19 @@ def peek_identity(path: Path) -> tuple[str, str, str] | None:
     """
     with open(path, "rb") as handle:
         data = handle.read(PEEK_BYTES)
-    pos, syntax = 132, None
-    while data[pos : pos + 2] == b"\x02\x00":  # file meta: always explicit VR little endian
-        header = _element_header(data, pos, explicit=True)
-        if header is None:
-            return None
-        length, start = header
-        if data[pos + 2 : pos + 4] == b"\x10\x00":
-            syntax = data[start : start + length].decode("latin-1").rstrip("\0 ")
-        pos = start + length
-    if syntax is None or syntax in _UNPEEKABLE_SYNTAXES:
+    meta = dicomjson.file_meta(data)
+    if meta is None or meta[0] in (dicomjson.EXPLICIT_VR_BIG_ENDIAN, dicomjson.DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN):
         return None
-    explicit = _PEEKABLE_SYNTAXES.get(syntax, True)
+    syntax, _, pos = meta
+    explicit = syntax != dicomjson.IMPLICIT_VR_LITTLE_ENDIAN
     found: list[str | None] = [None, None, None]
     while pos + 8 <= len(data):
         group, element = unpack_from("<HH", data, pos)
         tag = group << 16 | element
         if tag > 0x0020000E:
             break
-        header = _element_header(data, pos, explicit=explicit)
-        if header is None or header[0] == 0xFFFFFFFF:
+        header = dicomjson.element_header(data, pos, explicit=explicit)
+        if header is None or header[0] == dicomjson.UNDEFINED:
             return None
         length, pos = header
         slot = _IDENTITY_SLOTS.get(tag)
@@ -157,15 +146,6 @@ def peek_identity(path: Path) -> tuple[str, str, str] | None:
         pos += length
     study, series, sop = found
     return (study, series, sop) if study and series and sop else None
-
-
-def _element_header(data: bytes, pos: int, *, explicit: bool) -> tuple[int, int] | None:
-    """(value length, where the value starts) of the little endian element at ``pos``; None if cut off."""
-    if not explicit:
-        return (unpack_from("<I", data, pos + 4)[0], pos + 8) if pos + 8 <= len(data) else None
-    if data[pos + 4 : pos + 6] in LONG_LENGTH_VRS:
-        return (unpack_from("<I", data, pos + 8)[0], pos + 12) if pos + 12 <= len(data) else None
-    return (unpack_from("<H", data, pos + 6)[0], pos + 8) if pos + 8 <= len(data) else None
 
 
 def valid_uid(value) -> bool:
@@ -204,7 +184,7 @@ def _read_directly(path: Path) -> tuple[str, str | None, dict] | None:
     """(transfer syntax, Media Storage SOP Instance UID, DICOM JSON) by ``pacs.dicomjson``, or None."""
     try:
         with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            meta = _file_meta(data)
+            meta = dicomjson.file_meta(data)
             if meta is None:
                 return None
             syntax, media_uid, start = meta
@@ -212,33 +192,6 @@ def _read_directly(path: Path) -> tuple[str, str | None, dict] | None:
     except (OSError, ValueError):  # an empty file cannot be mapped: pydicom says what is wrong
         return None
     return None if document is None else (syntax, media_uid, document)
-
-
-def _file_meta(data) -> tuple[str, str | None, int] | None:
-    """Transfer syntax, Media Storage SOP Instance UID and where the data set starts, if the meta group is plain."""
-    if data[128:132] != b"DICM":
-        return None
-    pos, values = 132, {}
-    while data[pos : pos + 2] == b"\x02\x00":
-        header = _element_header(data, pos, explicit=True)
-        if header is None or header[0] == 0xFFFFFFFF or header[1] + header[0] > len(data):
-            return None
-        vr, element = data[pos + 4 : pos + 6], unpack_from("<H", data, pos + 2)[0]
-        if vr.decode("latin-1") not in dicomjson.VALID_VRS or (element in (0x03, 0x10) and vr != b"UI"):
-            return None
-        length, start = header
-        values[element] = data[start : start + length]
-        pos = start + length
-    if 0x10 not in values:
-        return None
-    group_length = values.get(0x00)
-    if group_length is not None and (len(group_length) != 4 or unpack_from("<I", group_length)[0] != pos - 144):
-        return None  # pydicom would go by the stated length
-    syntax = dicomjson.uid_text(values[0x10].decode("latin-1")).strip()
-    media = dicomjson.uid_text(values[0x03].decode("latin-1")).strip() if 0x03 in values else None
-    if "\\" in syntax or (media is not None and "\\" in media):
-        return None  # multiple values: pydicom's words for what is wrong
-    return syntax, media, pos
 
 
 def _read_with_pydicom(path: Path) -> tuple[str, str | None, dict]:

@@ -148,17 +148,14 @@ def seal(handle, directory: Path | None, digest: tuple[str, int] | None = None) 
     bytes and its name on disk. Run in a pool thread while the header is parsed; the handle is closed when done."""
     if digest is None:
         digest = sha256_and_fsync_open(handle)
-    else:
-        try:
+    try:
+        if not handle.closed:  # hashed as written: only the fsync is left to do
             with handle:
                 os.fsync(handle.fileno())
-        except OSError as exc:
-            raise _classify(exc) from exc
-    if directory is not None:
-        try:
+        if directory is not None:
             fsync_dir(directory)
-        except OSError as exc:
-            raise _classify(exc) from exc
+    except OSError as exc:
+        raise _classify(exc) from exc
     return digest
 
 

@@ -31,7 +31,8 @@ C_STORE_RSP_FIELD = 0x8001
 NO_DATA_SET = 0x0101
 
 
-def _padded(value: str, pad: bytes) -> bytes:
+def _even(value: str, pad: bytes) -> bytes:
+    """ASCII, padded to an even length (PS3.5 6.2)."""
     data = value.encode("ascii")
     return data + pad if len(data) % 2 else data
 
@@ -47,11 +48,11 @@ def file_meta(sop_class_uid: str, sop_instance_uid: str, transfer_syntax_uid: st
     body = b"".join(
         (
             pack("<HH2sHI", 0x0002, 0x0001, b"OB", 0, 2) + b"\x00\x01",
-            _explicit_short(0x0002, 0x0002, b"UI", _padded(sop_class_uid, b"\x00")),
-            _explicit_short(0x0002, 0x0003, b"UI", _padded(sop_instance_uid, b"\x00")),
-            _explicit_short(0x0002, 0x0010, b"UI", _padded(transfer_syntax_uid, b"\x00")),
-            _explicit_short(0x0002, 0x0012, b"UI", _padded(PYNETDICOM_IMPLEMENTATION_UID, b"\x00")),
-            _explicit_short(0x0002, 0x0013, b"SH", _padded(PYNETDICOM_IMPLEMENTATION_VERSION, b" ")),
+            _explicit_short(0x0002, 0x0002, b"UI", _even(sop_class_uid, b"\x00")),
+            _explicit_short(0x0002, 0x0003, b"UI", _even(sop_instance_uid, b"\x00")),
+            _explicit_short(0x0002, 0x0010, b"UI", _even(transfer_syntax_uid, b"\x00")),
+            _explicit_short(0x0002, 0x0012, b"UI", _even(PYNETDICOM_IMPLEMENTATION_UID, b"\x00")),
+            _explicit_short(0x0002, 0x0013, b"SH", _even(PYNETDICOM_IMPLEMENTATION_VERSION, b" ")),
         )
     )
     return _explicit_short(0x0002, 0x0000, b"UL", pack("<I", len(body))) + body
@@ -65,12 +66,12 @@ def store_response(message_id: int, sop_class_uid: str, sop_instance_uid: str, s
     """A C-STORE-RSP command set as pynetdicom encodes it (implicit VR little endian, PS3.7 E.1)."""
     body = b"".join(
         (
-            _implicit(0x0002, _padded(sop_class_uid, b"\x00")),
+            _implicit(0x0002, _even(sop_class_uid, b"\x00")),
             _implicit(0x0100, pack("<H", C_STORE_RSP_FIELD)),
             _implicit(0x0120, pack("<H", message_id)),
             _implicit(0x0800, pack("<H", NO_DATA_SET)),
             _implicit(0x0900, pack("<H", status)),
-            _implicit(0x1000, _padded(sop_instance_uid, b"\x00")),
+            _implicit(0x1000, _even(sop_instance_uid, b"\x00")),
         )
     )
     return _implicit(0x0000, pack("<I", len(body))) + body

@@ -74,6 +74,8 @@ class BalancedServer(ThreadedAssociationServer):
     binds it, the others are given it (``listen_fd``); each takes a waiting association when its ``gate`` says so,
     and counts it in its slot of the shared table from acceptance until the connection closes."""
 
+    request_queue_size = 64  # one backlog for all the processes (each had its own of 5 with SO_REUSEPORT)
+
     def __init__(self, *args, gate: Gate, listen_fd: int | None = None, evt_handlers=(), **kwargs):
         self.gate, self.listen_fd = gate, listen_fd
         handlers = [*evt_handlers, (evt.EVT_CONN_CLOSE, self._connection_closed)]
@@ -102,8 +104,6 @@ class BalancedServer(ThreadedAssociationServer):
             super().server_activate()
         # Another process may take a waiting association first: accept() must then fail at once, not wait.
         self.socket.setblocking(False)
-
-    request_queue_size = 64  # one backlog for all the processes (each had its own of 5 with SO_REUSEPORT)
 
     def server_close(self) -> None:
         # Close this process's descriptor only: shutdown() would stop the socket the other processes listen on.
