@@ -2,6 +2,15 @@
 
 Received data sets go into ``pacs.dicom.received.ReceivedFile`` instead of a ``NamedTemporaryFile``.
 
+Each P-DATA-TF PDU is read from the socket 4 KB per system call and its data copied four times on its way to
+the file (bytearray, bytes, the PDU's value, the PDV's value, the fragment without its control header): for a
+512 KB instance sent in 128 KB PDUs that is about 130 ``recv`` calls and 2.5 MB of copying. Here a PDU is read
+straight into one buffer as fast as the kernel hands it over, and a P-DATA-TF's values are views of that buffer
+(``memoryview``): the data set's bytes are copied twice (from the socket, then onto the PDU's header) before
+they are written to the file.
+A PDU that is not a well-formed P-DATA-TF, or an association with a handler for received PDUs, goes through
+pynetdicom's own decoder.
+
 For each C-STORE, pynetdicom builds the received file's File Meta Information (PS3.10 7.1) and the C-STORE-RSP
 command set (PS3.7 9.3.1.2) through pydicom data sets: about 0.2 and 0.3 ms of CPU per instance, a tenth of what a
 whole C-STORE costs Lumen. Both have a fixed shape, so here they are written straight as bytes, equal byte for byte
@@ -14,12 +23,22 @@ Installed by ``pacs.dicom.server.configure_pynetdicom`` for the pynetdicom relea
 from __future__ import annotations
 
 import logging
-from struct import pack
+from struct import Struct, pack
 from typing import NamedTuple
 
 import pynetdicom
-from pynetdicom import PYNETDICOM_IMPLEMENTATION_UID, PYNETDICOM_IMPLEMENTATION_VERSION, dimse, dimse_messages, evt
+from pynetdicom import (
+    PYNETDICOM_IMPLEMENTATION_UID,
+    PYNETDICOM_IMPLEMENTATION_VERSION,
+    dimse,
+    dimse_messages,
+    dul,
+    evt,
+    transport,
+)
 from pynetdicom.dimse_primitives import C_STORE
+from pynetdicom.pdu import P_DATA_TF
+from pynetdicom.pdu_items import PresentationDataValueItem
 from pynetdicom.pdu_primitives import P_DATA
 
 from pacs.dicom.received import ReceivedFile
@@ -143,6 +162,68 @@ def _send_msg(self, primitive, context_id: int) -> None:
     _pynetdicom_send_msg(self, primitive, context_id)
 
 
+FIRST_READ = 1 << 18  # bytes; a longer PDU's buffer grows as its data arrives
+P_DATA_TF_TYPE = 0x04
+_PDV_HEADER = Struct(">LB")  # item length, presentation context ID (PS3.8 9.3.5.1)
+
+
+def _recv(self, nr_bytes: int) -> bytearray:
+    """``AssociationSocket.recv``: ``nr_bytes`` read into one buffer, fewer only if the peer closed. The buffer
+    grows as data arrives, so a peer that announces a huge PDU and sends little costs little memory."""
+    sock = self.socket
+    buffer = bytearray(min(nr_bytes, FIRST_READ))
+    received = 0
+    while received < nr_bytes:
+        if received == len(buffer):
+            buffer += bytes(min(nr_bytes - received, received))
+        with memoryview(buffer) as view:
+            count = sock.recv_into(view[received:])
+        if not count:
+            del buffer[received:]
+            break
+        received += count
+    return buffer
+
+
+def p_data_tf(stream: bytearray) -> P_DATA_TF | None:
+    """The P-DATA-TF PDU in ``stream`` (header included), its values views of ``stream``; None unless every PDV
+    item is whole and carries at least its message control header."""
+    view = memoryview(stream)
+    items = []
+    offset, end = 6, len(stream)
+    while offset < end:
+        if end - offset < _PDV_HEADER.size:
+            return None
+        length, context_id = _PDV_HEADER.unpack_from(stream, offset)
+        if length < 2 or offset + 4 + length > end:
+            return None
+        item = PresentationDataValueItem()
+        item.presentation_context_id = context_id
+        item.presentation_data_value = view[offset + 5 : offset + 4 + length]
+        items.append(item)
+        offset += 4 + length
+    if not items:
+        return None
+    pdu = P_DATA_TF()
+    pdu.presentation_data_value_items = items
+    return pdu
+
+
+_pynetdicom_decode_pdu = dul.DULServiceProvider._decode_pdu
+
+
+def _decode_pdu(self, bytestream: bytearray):
+    if (
+        bytestream[:1] == bytes((P_DATA_TF_TYPE,))
+        and not self.assoc.get_handlers(evt.EVT_DATA_RECV)
+        and not self.assoc.get_handlers(evt.EVT_PDU_RECV)
+    ):
+        pdu = p_data_tf(bytestream)
+        if pdu is not None:
+            return pdu, "Evt10"  # P-DATA-TF PDU received (PS3.8 9.2)
+    return _pynetdicom_decode_pdu(self, bytestream)
+
+
 def install() -> bool:
     """Put the short cuts in place; False (and nothing changed) under another pynetdicom release."""
     if pynetdicom.__version__ != WRITTEN_FOR:
@@ -152,4 +233,6 @@ def install() -> bool:
     dimse_messages.create_file_meta = _create_file_meta
     dimse_messages.write_file_meta_info = _write_file_meta_info
     dimse.DIMSEServiceProvider.send_msg = _send_msg
+    transport.AssociationSocket.recv = _recv
+    dul.DULServiceProvider._decode_pdu = _decode_pdu
     return True

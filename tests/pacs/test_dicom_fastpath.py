@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import socket
+import struct
+import threading
+import tracemalloc
+import types
 from io import BytesIO
 
 import pytest
@@ -13,6 +18,7 @@ from pynetdicom import AE
 from pynetdicom.dimse_messages import C_STORE_RSP
 from pynetdicom.dimse_primitives import C_STORE
 from pynetdicom.dsutils import create_file_meta
+from pynetdicom.pdu import P_DATA_TF
 
 from pacs import storage
 from pacs.dicom import fastpath
@@ -130,3 +136,59 @@ def test_c_store_through_the_short_cuts_stores_a_sound_file(listener, scu_node, 
         assert str(meta.MediaStorageSOPInstanceUID) == sop_uid
         assert str(meta.TransferSyntaxUID) == ExplicitVRLittleEndian
         assert meta.ImplementationVersionName == "PYNETDICOM_304"
+
+
+def _p_data_tf_pdu(*pdvs: tuple[int, bytes]) -> bytes:
+    items = b"".join(struct.pack(">LB", len(value) + 1, context_id) + value for context_id, value in pdvs)
+    return struct.pack(">BBL", 0x04, 0, len(items)) + items
+
+
+def test_p_data_tf_values_are_what_pynetdicom_decodes():
+    pdvs = [(1, b"\x03" + bytes(range(200))), (3, b"\x00" + b"pixel" * 1000), (3, b"\x02")]
+    stream = _p_data_tf_pdu(*pdvs)
+    expected = P_DATA_TF()
+    expected.decode(stream)
+    pdu = fastpath.p_data_tf(bytearray(stream))
+    got = [
+        (item.presentation_context_id, bytes(item.presentation_data_value))
+        for item in pdu.presentation_data_value_items
+    ]
+    assert got == [
+        (item.presentation_context_id, item.presentation_data_value) for item in expected.presentation_data_value_items
+    ]
+    assert got == pdvs
+    assert pdu.to_primitive().presentation_data_value_list[1][1][1:] == b"pixel" * 1000
+
+
+@pytest.mark.parametrize(
+    "stream",
+    [
+        _p_data_tf_pdu(),  # no PDV item
+        _p_data_tf_pdu((1, b"\x03abc"))[:-1],  # the item runs past the PDU's end
+        _p_data_tf_pdu((1, b"")),  # no message control header
+        _p_data_tf_pdu((1, b"\x03abc")) + b"\x00\x00\x00",  # trailing bytes too short for an item header
+    ],
+)
+def test_a_malformed_p_data_tf_is_left_to_pynetdicom(stream):
+    assert fastpath.p_data_tf(bytearray(stream)) is None
+
+
+def test_recv_reads_exactly_what_is_asked_in_one_buffer():
+    reader, writer = socket.socketpair()
+    data = bytes(range(256)) * 2000  # 512,000 bytes, longer than the first read buffer
+    sender = threading.Thread(target=lambda: [writer.sendall(data[i : i + 7000]) for i in range(0, len(data), 7000)])
+    sender.start()
+    peer = types.SimpleNamespace(socket=reader)
+    assert fastpath._recv(peer, 6) == data[:6]
+    assert fastpath._recv(peer, len(data) - 6) == data[6:]
+    sender.join()
+    writer.sendall(b"short")
+    writer.close()
+    # A peer that announces 2 GB and closes after 5 bytes: the 5 bytes, and no 2 GB buffer on the way.
+    tracemalloc.start()
+    try:
+        assert fastpath._recv(peer, 2**31) == b"short"
+        assert tracemalloc.get_traced_memory()[1] < fastpath.FIRST_READ * 2
+    finally:
+        tracemalloc.stop()
+    reader.close()
