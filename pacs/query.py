@@ -177,12 +177,14 @@ def match(path: str, kind: str, value: str, *, fuzzy: bool = False) -> Q:
     return Q(**{f"{path}__iexact" if insensitive else path: value})
 
 
-def _requested(identifier: Dataset) -> list[str]:
-    keywords = []
-    for elem in identifier:
-        if elem.keyword and elem.keyword not in ("QueryRetrieveLevel", "SpecificCharacterSet") and elem.VR != "SQ":
-            keywords.append(elem.keyword)
-    return keywords
+def _keys(identifier: Dataset) -> list[tuple[str, str]]:
+    """The identifier's attributes other than sequences, as (keyword, value as text) in tag order: walking a
+    pydicom data set costs more than the query itself, so a query walks it once."""
+    return [(elem.keyword, _value_text(elem)) for elem in identifier if elem.keyword and elem.VR != "SQ"]
+
+
+def _requested(keys: list[tuple[str, str]]) -> list[str]:
+    return [keyword for keyword, _ in keys if keyword not in ("QueryRetrieveLevel", "SpecificCharacterSet")]
 
 
 def _value_text(elem) -> str:
@@ -203,13 +205,13 @@ def level_of(identifier: Dataset, allowed: tuple[str, ...]) -> Level:
     return LEVELS[name]
 
 
-def filtered(level: Level, identifier: Dataset, *, fuzzy: bool = False) -> QuerySet:
-    """The rows of ``level`` matching every key of the identifier that the index knows."""
+def filtered(level: Level, identifier: Dataset | list[tuple[str, str]], *, fuzzy: bool = False) -> QuerySet:
+    """The rows of ``level`` matching every key of the identifier (or of its ``_keys``) that the index knows."""
     condition = Q()
-    for elem in identifier:
-        if elem.keyword in level.keys and elem.VR != "SQ":
-            path, kind = level.keys[elem.keyword]
-            condition &= match(path, kind, _value_text(elem), fuzzy=fuzzy)
+    for keyword, text in _keys(identifier) if isinstance(identifier, Dataset) else identifier:
+        if keyword in level.keys:
+            path, kind = level.keys[keyword]
+            condition &= match(path, kind, text, fuzzy=fuzzy)
     return level.model.objects.filter(condition)
 
 
@@ -245,8 +247,9 @@ def matches(
 ) -> Iterator[tuple[str, list[str], dict]]:
     """The matches of an identifier as (level, requested keywords, {keyword: value}), in index order."""
     level = level_of(identifier, allowed)
-    requested = _requested(identifier)
-    rows = filtered(level, identifier, fuzzy=fuzzy)
+    keys = _keys(identifier)
+    requested = _requested(keys)
+    rows = filtered(level, keys, fuzzy=fuzzy)
     if studies is not None and studies.query.where:  # an unfiltered scope (department staff) adds nothing
         rows = rows.filter(**{SCOPES[level.name]: studies.values("pk")})
     window = slice(offset, None if limit is None else offset + limit)
@@ -255,9 +258,7 @@ def matches(
         return
     representative = [k for k in requested if k not in level.keys and k != "RetrieveAETitle"]
     # Keys without a column that carry a value to match: checked against the stored header, row by row.
-    header_matches = {
-        e.keyword: _value_text(e) for e in identifier if e.keyword in representative and _value_text(e).strip()
-    }
+    header_matches = {keyword: text for keyword, text in keys if keyword in representative and text.strip()}
     columns = {k: level.keys[k][0] for k in requested if k in level.keys}
     fields = ["pk", *dict.fromkeys(columns.values())]
     if representative and level.name == "IMAGE":
