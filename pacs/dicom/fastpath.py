@@ -6,8 +6,7 @@ Each P-DATA-TF PDU is read from the socket 4 KB per system call and its data cop
 the file (bytearray, bytes, the PDU's value, the PDV's value, the fragment without its control header): for a
 512 KB instance sent in 128 KB PDUs that is about 130 ``recv`` calls and 2.5 MB of copying. Here a PDU is read
 straight into one buffer as fast as the kernel hands it over, and a P-DATA-TF's values are views of that buffer
-(``memoryview``): the data set's bytes are copied twice (from the socket, then onto the PDU's header) before
-they are written to the file.
+(``memoryview``): the data set's bytes are copied once, from the socket, before they are written to the file.
 A PDU that is not a well-formed P-DATA-TF, or an association with a handler for received PDUs, goes through
 pynetdicom's own decoder.
 
@@ -172,18 +171,20 @@ def _send_msg(self, primitive, context_id: int) -> None:
 
 FIRST_READ = 1 << 18  # bytes; a longer PDU's buffer grows as its data arrives
 P_DATA_TF_TYPE = 0x04
+_PDU_HEADER = Struct(">BBL")  # PDU type, reserved, PDU length (PS3.8 9.3.1)
+_PDU_TYPES = frozenset(range(0x01, 0x08))
 _PDV_HEADER = Struct(">LB")  # item length, presentation context ID (PS3.8 9.3.5.1)
 
 
-def _recv(self, nr_bytes: int) -> bytearray:
-    """``AssociationSocket.recv``: ``nr_bytes`` read into one buffer, fewer only if the peer closed. The buffer
+def receive(sock, nr_bytes: int, prefix: bytes = b"") -> bytearray:
+    """``prefix`` and then ``nr_bytes`` read from ``sock``, in one buffer; fewer only if the peer closed. The buffer
     grows as data arrives, so a peer that announces a huge PDU and sends little costs little memory."""
-    sock = self.socket
-    buffer = bytearray(min(nr_bytes, FIRST_READ))
-    received = 0
-    while received < nr_bytes:
+    received, end = len(prefix), len(prefix) + nr_bytes
+    buffer = bytearray(min(end, received + FIRST_READ))
+    buffer[:received] = prefix
+    while received < end:
         if received == len(buffer):
-            buffer += bytes(min(nr_bytes - received, received))
+            buffer += bytes(min(end - received, received))
         with memoryview(buffer) as view:
             count = sock.recv_into(view[received:])
         if not count:
@@ -191,6 +192,55 @@ def _recv(self, nr_bytes: int) -> bytearray:
             break
         received += count
     return buffer
+
+
+def _recv(self, nr_bytes: int) -> bytearray:
+    """``AssociationSocket.recv``."""
+    return receive(self.socket, nr_bytes)
+
+
+def _read_pdu_data(self) -> None:
+    """``DULServiceProvider._read_pdu_data``, the PDU's body read into the buffer its header starts (pynetdicom
+    reads the two apart and copies them together): the same events queued and messages logged on every path."""
+    try:
+        header = receive(self.socket.socket, 6)
+    except (OSError, TimeoutError) as exc:
+        _closed_early(self, exc)
+        return
+    if len(header) < 6:
+        self.event_queue.put("Evt17")  # transport connection closed
+        return
+    pdu_type, _, pdu_length = _PDU_HEADER.unpack(header)
+    if pdu_type not in _PDU_TYPES:
+        dul.LOGGER.error(f"Unknown PDU type received '0x{pdu_type:02X}'")
+        self.event_queue.put("Evt19")  # unrecognised or invalid PDU
+        return
+    try:
+        stream = receive(self.socket.socket, pdu_length, header)
+    except (OSError, TimeoutError) as exc:
+        _closed_early(self, exc)
+        return
+    if len(stream) != 6 + pdu_length:
+        dul.LOGGER.error(
+            f"The received PDU is shorter than expected ({len(stream)} of {6 + pdu_length} bytes received)"
+        )
+        self.event_queue.put("Evt17")
+        return
+    try:
+        pdu, event = self._decode_pdu(stream)
+        self.event_queue.put(event)
+    except Exception as exc:  # noqa: BLE001 - as pynetdicom: any decoding failure is an invalid PDU
+        dul.LOGGER.error("Unable to decode the received PDU data")
+        dul.LOGGER.exception(exc)
+        self.event_queue.put("Evt19")
+        return
+    self._recv_pdu.put(pdu)
+
+
+def _closed_early(provider, exc: BaseException) -> None:
+    dul.LOGGER.error("Connection closed before the entire PDU was received")
+    dul.LOGGER.exception(exc)
+    provider.event_queue.put("Evt17")
 
 
 def p_data_tf(stream: bytearray) -> P_DATA_TF | None:
@@ -218,6 +268,8 @@ def p_data_tf(stream: bytearray) -> P_DATA_TF | None:
 
 
 _pynetdicom_decode_pdu = dul.DULServiceProvider._decode_pdu
+_pynetdicom_read_pdu_data = dul.DULServiceProvider._read_pdu_data
+_pynetdicom_recv = transport.AssociationSocket.recv
 
 
 def _decode_pdu(self, bytestream: bytearray):
@@ -264,6 +316,7 @@ def install() -> bool:
     dimse_messages.write_file_meta_info = _write_file_meta_info
     dimse.DIMSEServiceProvider.send_msg = _send_msg
     transport.AssociationSocket.recv = _recv
+    dul.DULServiceProvider._read_pdu_data = _read_pdu_data
     transport.deepcopy = copy_contexts  # its one use: the AE's contexts, copied for each new association
     dul.DULServiceProvider._decode_pdu = _decode_pdu
     return True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import queue
 import socket
 import struct
 import threading
@@ -175,25 +176,88 @@ def test_a_malformed_p_data_tf_is_left_to_pynetdicom(stream):
     assert fastpath.p_data_tf(bytearray(stream)) is None
 
 
-def test_recv_reads_exactly_what_is_asked_in_one_buffer():
+def test_receive_reads_exactly_what_is_asked_in_one_buffer():
     reader, writer = socket.socketpair()
     data = bytes(range(256)) * 2000  # 512,000 bytes, longer than the first read buffer
     sender = threading.Thread(target=lambda: [writer.sendall(data[i : i + 7000]) for i in range(0, len(data), 7000)])
     sender.start()
-    peer = types.SimpleNamespace(socket=reader)
-    assert fastpath._recv(peer, 6) == data[:6]
-    assert fastpath._recv(peer, len(data) - 6) == data[6:]
+    assert fastpath._recv(types.SimpleNamespace(socket=reader), 6) == data[:6]
+    assert fastpath.receive(reader, len(data) - 6, b"head") == b"head" + data[6:]
     sender.join()
     writer.sendall(b"short")
     writer.close()
     # A peer that announces 2 GB and closes after 5 bytes: the 5 bytes, and no 2 GB buffer on the way.
     tracemalloc.start()
     try:
-        assert fastpath._recv(peer, 2**31) == b"short"
+        assert fastpath.receive(reader, 2**31) == b"short"
         assert tracemalloc.get_traced_memory()[1] < fastpath.FIRST_READ * 2
     finally:
         tracemalloc.stop()
     reader.close()
+
+
+class _Provider:
+    """What ``DULServiceProvider._read_pdu_data`` uses of its DUL provider, over a real socket."""
+
+    def __init__(self, sock, recv, decode):
+        self.socket = types.SimpleNamespace(socket=sock)
+        self.socket.recv = lambda count: recv(self.socket, count)
+        self.event_queue, self._recv_pdu = queue.Queue(), queue.Queue()
+        self.assoc = types.SimpleNamespace(get_handlers=lambda event: [])
+        self._decode = decode
+
+    def _decode_pdu(self, stream):
+        return self._decode(self, stream)
+
+    def read(self, read_pdu_data) -> list:
+        """Read PDUs until the connection is closed: the events queued and each PDU's type and values."""
+        results = []
+        while not results or results[-1] != "Evt17":
+            read_pdu_data(self)
+            event = self.event_queue.get_nowait()
+            results.append(event)
+            if not self._recv_pdu.empty():
+                pdu = self._recv_pdu.get_nowait()
+                items = getattr(pdu, "presentation_data_value_items", [])
+                results.append((type(pdu).__name__, [(i.presentation_context_id, bytes(i.data)) for i in items]))
+            if event == "Evt19":
+                break
+        return results
+
+
+READ_CASES = {
+    "data and a release": _p_data_tf_pdu((1, b"\x03" + b"c" * 90), (3, b"\x02" + b"d" * 300_000))
+    + bytes.fromhex("05000000000400000000"),
+    "an item past the PDU's end": _p_data_tf_pdu((1, b"\x03abc"))[:-1].replace(
+        b"\x00\x00\x00\x09", b"\x00\x00\x00\x08"
+    ),
+    "an unknown PDU type": bytes.fromhex("09000000000400000000"),
+    "a header cut short": bytes.fromhex("040000"),
+    "a body cut short": _p_data_tf_pdu((1, b"\x03" + b"e" * 1000))[:500],
+}
+
+
+def _send_and_close(sock, data: bytes) -> None:
+    sock.sendall(data)
+    sock.close()
+
+
+@pytest.mark.parametrize("case", READ_CASES)
+def test_reading_a_pdu_queues_what_pynetdicom_queues(case, caplog):
+    outcomes = []
+    for read_pdu_data, recv, decode in (
+        (fastpath._pynetdicom_read_pdu_data, fastpath._pynetdicom_recv, fastpath._pynetdicom_decode_pdu),
+        (fastpath._read_pdu_data, fastpath._recv, fastpath._decode_pdu),
+    ):
+        reader, writer = socket.socketpair()
+        sender = threading.Thread(target=_send_and_close, args=(writer, READ_CASES[case]))
+        sender.start()  # more than the socket buffer holds: sent while the PDUs are read
+        caplog.clear()
+        outcomes.append((_Provider(reader, recv, decode).read(read_pdu_data), [r.getMessage() for r in caplog.records]))
+        sender.join()
+        reader.close()
+    assert outcomes[1] == outcomes[0]
+    assert outcomes[0][0][-1] in ("Evt17", "Evt19")
 
 
 def test_each_association_gets_its_own_copy_of_the_contexts():
