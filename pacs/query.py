@@ -205,10 +205,10 @@ def level_of(identifier: Dataset, allowed: tuple[str, ...]) -> Level:
     return LEVELS[name]
 
 
-def filtered(level: Level, identifier: Dataset | list[tuple[str, str]], *, fuzzy: bool = False) -> QuerySet:
-    """The rows of ``level`` matching every key of the identifier (or of its ``_keys``) that the index knows."""
+def filtered(level: Level, keys: list[tuple[str, str]], *, fuzzy: bool = False) -> QuerySet:
+    """The rows of ``level`` matching every key of an identifier (its ``_keys``) that the index knows."""
     condition = Q()
-    for keyword, text in _keys(identifier) if isinstance(identifier, Dataset) else identifier:
+    for keyword, text in keys:
         if keyword in level.keys:
             path, kind = level.keys[keyword]
             condition &= match(path, kind, text, fuzzy=fuzzy)
@@ -391,7 +391,7 @@ def instances_for(identifier: Dataset, *, allowed: tuple[str, ...]) -> QuerySet:
     unique = UNIQUE_KEYS[level.name]
     if not str(identifier.get(unique, "") or "").strip(" \\"):
         raise QueryError(IDENTIFIER_DOES_NOT_MATCH, f"A {level.name}-level retrieve must give {unique}.")
-    rows = filtered(level, identifier)
+    rows = filtered(level, _keys(identifier))
     if level.name == "IMAGE":
         return rows.only(*RETRIEVE_FIELDS)
     if level.name == "SERIES":

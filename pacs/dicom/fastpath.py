@@ -194,11 +194,6 @@ def receive(sock, nr_bytes: int, prefix: bytes = b"") -> bytearray:
     return buffer
 
 
-def _recv(self, nr_bytes: int) -> bytearray:
-    """``AssociationSocket.recv``."""
-    return receive(self.socket, nr_bytes)
-
-
 def _read_pdu_data(self) -> None:
     """``DULServiceProvider._read_pdu_data``, the PDU's body read into the buffer its header starts (pynetdicom
     reads the two apart and copies them together): the same events queued and messages logged on every path."""
@@ -269,7 +264,6 @@ def p_data_tf(stream: bytearray) -> P_DATA_TF | None:
 
 _pynetdicom_decode_pdu = dul.DULServiceProvider._decode_pdu
 _pynetdicom_read_pdu_data = dul.DULServiceProvider._read_pdu_data
-_pynetdicom_recv = transport.AssociationSocket.recv
 
 
 def _decode_pdu(self, bytestream: bytearray):
@@ -315,7 +309,6 @@ def install() -> bool:
     dimse_messages.create_file_meta = _create_file_meta
     dimse_messages.write_file_meta_info = _write_file_meta_info
     dimse.DIMSEServiceProvider.send_msg = _send_msg
-    transport.AssociationSocket.recv = _recv
     dul.DULServiceProvider._read_pdu_data = _read_pdu_data
     transport.deepcopy = copy_contexts  # its one use: the AE's contexts, copied for each new association
     dul.DULServiceProvider._decode_pdu = _decode_pdu

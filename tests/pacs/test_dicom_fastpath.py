@@ -16,7 +16,7 @@ import pytest
 from pydicom import dcmread
 from pydicom.filewriter import write_file_meta_info
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, ImplicitVRLittleEndian, JPEG2000Lossless
-from pynetdicom import AE
+from pynetdicom import AE, transport
 from pynetdicom.dimse_messages import C_STORE_RSP
 from pynetdicom.dimse_primitives import C_STORE
 from pynetdicom.dsutils import create_file_meta
@@ -181,7 +181,7 @@ def test_receive_reads_exactly_what_is_asked_in_one_buffer():
     data = bytes(range(256)) * 2000  # 512,000 bytes, longer than the first read buffer
     sender = threading.Thread(target=lambda: [writer.sendall(data[i : i + 7000]) for i in range(0, len(data), 7000)])
     sender.start()
-    assert fastpath._recv(types.SimpleNamespace(socket=reader), 6) == data[:6]
+    assert fastpath.receive(reader, 6) == data[:6]
     assert fastpath.receive(reader, len(data) - 6, b"head") == b"head" + data[6:]
     sender.join()
     writer.sendall(b"short")
@@ -199,9 +199,9 @@ def test_receive_reads_exactly_what_is_asked_in_one_buffer():
 class _Provider:
     """What ``DULServiceProvider._read_pdu_data`` uses of its DUL provider, over a real socket."""
 
-    def __init__(self, sock, recv, decode):
-        self.socket = types.SimpleNamespace(socket=sock)
-        self.socket.recv = lambda count: recv(self.socket, count)
+    def __init__(self, sock, decode):
+        self.socket = transport.AssociationSocket.__new__(transport.AssociationSocket)  # pynetdicom's reads
+        self.socket.socket = sock
         self.event_queue, self._recv_pdu = queue.Queue(), queue.Queue()
         self.assoc = types.SimpleNamespace(get_handlers=lambda event: [])
         self._decode = decode
@@ -245,15 +245,15 @@ def _send_and_close(sock, data: bytes) -> None:
 @pytest.mark.parametrize("case", READ_CASES)
 def test_reading_a_pdu_queues_what_pynetdicom_queues(case, caplog):
     outcomes = []
-    for read_pdu_data, recv, decode in (
-        (fastpath._pynetdicom_read_pdu_data, fastpath._pynetdicom_recv, fastpath._pynetdicom_decode_pdu),
-        (fastpath._read_pdu_data, fastpath._recv, fastpath._decode_pdu),
+    for read_pdu_data, decode in (
+        (fastpath._pynetdicom_read_pdu_data, fastpath._pynetdicom_decode_pdu),
+        (fastpath._read_pdu_data, fastpath._decode_pdu),
     ):
         reader, writer = socket.socketpair()
         sender = threading.Thread(target=_send_and_close, args=(writer, READ_CASES[case]))
         sender.start()  # more than the socket buffer holds: sent while the PDUs are read
         caplog.clear()
-        outcomes.append((_Provider(reader, recv, decode).read(read_pdu_data), [r.getMessage() for r in caplog.records]))
+        outcomes.append((_Provider(reader, decode).read(read_pdu_data), [r.getMessage() for r in caplog.records]))
         sender.join()
         reader.close()
     assert outcomes[1] == outcomes[0]
