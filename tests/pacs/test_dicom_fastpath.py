@@ -16,8 +16,8 @@ import pytest
 from pydicom import dcmread
 from pydicom.filewriter import write_file_meta_info
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, ImplicitVRLittleEndian, JPEG2000Lossless
-from pynetdicom import AE, transport
-from pynetdicom.dimse_messages import C_STORE_RSP
+from pynetdicom import AE, evt, transport
+from pynetdicom.dimse_messages import C_FIND_RQ, C_STORE_RQ, C_STORE_RSP
 from pynetdicom.dimse_primitives import C_STORE
 from pynetdicom.dsutils import create_file_meta
 from pynetdicom.pdu import P_DATA_TF
@@ -203,7 +203,9 @@ class _Provider:
         self.socket = transport.AssociationSocket.__new__(transport.AssociationSocket)  # pynetdicom's reads
         self.socket.socket = sock
         self.event_queue, self._recv_pdu = queue.Queue(), queue.Queue()
-        self.assoc = types.SimpleNamespace(get_handlers=lambda event: [])
+        # Established, with no C-STORE data set under way: every PDU is queued for the state machine.
+        self.state_machine = types.SimpleNamespace(current_state="Sta6")
+        self.assoc = types.SimpleNamespace(get_handlers=lambda event: [], dimse=types.SimpleNamespace(message=None))
         self._decode = decode
 
     def _decode_pdu(self, stream):
@@ -258,6 +260,107 @@ def test_reading_a_pdu_queues_what_pynetdicom_queues(case, caplog):
         reader.close()
     assert outcomes[1] == outcomes[0]
     assert outcomes[0][0][-1] in ("Evt17", "Evt19")
+
+
+def _storing_provider(storage_root, **changes):
+    """A DUL provider in the middle of receiving a C-STORE data set on context 3 (command set decoded, the file
+    begun), as ``_store_fragments`` sees it."""
+    message = C_STORE_RQ()
+    message.context_id = 3
+    message._data_set_file = ReceivedFile()
+    message._data_set_file.write(b"begun")
+    provider = types.SimpleNamespace(
+        state_machine=types.SimpleNamespace(current_state="Sta6"),
+        event_queue=queue.Queue(),
+        _recv_pdu=queue.Queue(),
+        assoc=types.SimpleNamespace(get_handlers=lambda event: [], dimse=types.SimpleNamespace(message=message)),
+    )
+    for name, value in changes.items():
+        setattr(provider, name, value)
+    return provider, message
+
+
+def _written(received: ReceivedFile) -> bytes:
+    received.close()
+    with open(received.name, "rb") as handle:
+        return handle.read()
+
+
+def test_middle_fragments_go_straight_into_the_data_set(storage_root):
+    provider, message = _storing_provider(storage_root)
+    pdu = fastpath.p_data_tf(bytearray(_p_data_tf_pdu((3, b"\x00" + b"a" * 5000), (3, b"\x00" + b"b" * 7))))
+    assert fastpath._store_fragments(provider, pdu) is True
+    assert provider.event_queue.empty()
+    assert provider._recv_pdu.empty()
+    assert provider.assoc.dimse.message is message  # still being received
+    assert _written(message._data_set_file) == b"begun" + b"a" * 5000 + b"b" * 7
+
+
+@pytest.mark.parametrize(
+    ("pdvs", "changes"),
+    [
+        pytest.param([(3, b"\x00a"), (3, b"\x02b")], {}, id="the data set's last fragment"),
+        pytest.param([(3, b"\x01a")], {}, id="a command fragment"),
+        pytest.param([(3, b"\x00a"), (5, b"\x00b")], {}, id="another presentation context"),
+        pytest.param([(3, b"\x00a")], {"state_machine": types.SimpleNamespace(current_state="Sta7")}, id="not Sta6"),
+        pytest.param([(3, b"\x00a")], {"queued": "Evt18"}, id="an event queued before it"),
+        pytest.param([(3, b"\x00a")], {"watched": True}, id="a handler on the state machine"),
+        pytest.param([(3, b"\x00a")], {"message": None}, id="no message under way"),
+        pytest.param([(3, b"\x00a")], {"message": "C-FIND"}, id="not a C-STORE"),
+        pytest.param([(3, b"\x00a")], {"file": "pynetdicom's own"}, id="not Lumen's received file"),
+    ],
+)
+def test_fragments_take_the_usual_way_unless_all_is_plain(storage_root, pdvs, changes):
+    queued, watched = changes.pop("queued", None), changes.pop("watched", False)
+    message_change, file_change = changes.pop("message", 0), changes.pop("file", None)
+    provider, message = _storing_provider(storage_root, **changes)
+    received = message._data_set_file
+    if queued:
+        provider.event_queue.put(queued)
+    if watched:
+        provider.assoc.get_handlers = lambda event: [(print, None)] if event == evt.EVT_FSM_TRANSITION else []
+    if message_change is None:
+        provider.assoc.dimse.message = None
+    elif message_change == "C-FIND":
+        find = C_FIND_RQ()
+        find.context_id, find._data_set_file = 3, message._data_set_file
+        provider.assoc.dimse.message = find
+    if file_change:
+        provider.assoc.dimse.message._data_set_file = BytesIO()
+    pdu = fastpath.p_data_tf(bytearray(_p_data_tf_pdu(*pdvs)))
+    assert fastpath._store_fragments(provider, pdu) is False
+    assert provider.event_queue.qsize() == (1 if queued else 0)
+    assert provider._recv_pdu.empty()
+    assert _written(received) == b"begun"  # nothing written: the state machine and DIMSE do it all
+
+
+def test_a_large_instance_is_received_mostly_through_the_short_cut(listener, scu_node, tmp_path, monkeypatch):
+    """A 2 MB image sent in PDUs of at most 256 KB: its middle PDUs are written straight to the file, and the
+    stored file is the sent data set, whole, with the SHA-256 the index keeps."""
+    taken = []
+    store_fragments = fastpath._store_fragments
+
+    def counted(provider, pdu):
+        done = store_fragments(provider, pdu)
+        taken.append(done)
+        return done
+
+    monkeypatch.setattr(fastpath, "_store_fragments", counted)
+    _, (path,) = write_series(tmp_path, 1, size=1024)  # 1024 x 1024 x 16 bit
+    sent = dcmread(path)
+    ae = AE(SCU_AE)
+    ae.add_requested_context(CTImageStorage, ExplicitVRLittleEndian)
+    assoc = ae.associate(listener.host, listener.port, ae_title=listener.ae_title)
+    assert assoc.is_established
+    assert assoc.send_c_store(sent).Status == 0x0000
+    assoc.release()
+    assert taken.count(True) >= 6  # 2 MB / 256 KB PDUs: all but the first and the last data PDU at least
+    instance = Instance.objects.get(sop_instance_uid=sent.SOPInstanceUID)
+    data = storage.absolute(instance.path).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == instance.sha256
+    stored = dcmread(BytesIO(data))
+    assert stored.PixelData == sent.PixelData
+    assert stored.SOPInstanceUID == sent.SOPInstanceUID
 
 
 def test_each_association_gets_its_own_copy_of_the_contexts():
