@@ -10,10 +10,11 @@ import logging
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
 from pacs import storage
@@ -304,8 +305,20 @@ def _series_for(parsed: Parsed, study: Study) -> tuple[Series, bool]:
 # F() expressions) they cost about four times as long, most of an ingest's database time.
 def _insert_instance(values: dict) -> int | None:
     """INSERT the instance row unless its SOP Instance UID is indexed already; its primary key, or None."""
-    fields = [Instance._meta.get_field(name) for name in values]
-    qn = connection.ops.quote_name
+    db = connections[DEFAULT_DB_ALIAS]  # the connection itself: each use of the proxy looks it up again
+    sql, fields = _insert_statement(db.vendor, tuple(values))
+    params = [f.get_db_prep_save(value, db) for f, value in zip(fields, values.values(), strict=True)]
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+@lru_cache(maxsize=8)
+def _insert_statement(vendor: str, names: tuple[str, ...]) -> tuple[str, list]:
+    """The INSERT for these columns, and their fields (the same few shapes for every instance)."""
+    fields = [Instance._meta.get_field(name) for name in names]
+    qn = connections[DEFAULT_DB_ALIAS].ops.quote_name
     sql = "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO NOTHING RETURNING {}".format(
         qn(Instance._meta.db_table),
         ", ".join(qn(f.column) for f in fields),
@@ -313,11 +326,7 @@ def _insert_instance(values: dict) -> int | None:
         qn("sop_instance_uid"),
         qn("id"),
     )
-    params = [f.get_db_prep_save(value, connection) for f, value in zip(fields, values.values(), strict=True)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    return row[0] if row else None
+    return sql, fields
 
 
 def _first_copy(sop_uid: str) -> Instance | None:

@@ -98,6 +98,152 @@ def test_empty_or_multiple_meta_values_are_left_to_pydicom(sop_uid):
     assert not isinstance(meta, fastpath._MetaRequest)
 
 
+def _command(*elements: tuple[int, bytes]) -> bytes:
+    """A command set as sent (implicit VR little endian, group 0000): (element, value) pairs, group length first."""
+    body = b"".join(struct.pack("<HHI", 0x0000, element, len(value)) + value for element, value in elements)
+    return struct.pack("<HHII", 0x0000, 0x0000, 4, len(body)) + body
+
+
+def _us(value: int) -> bytes:
+    return struct.pack("<H", value)
+
+
+def _store_rq(sop_uid=b"1.2.3.45\0", *, message_id=7, priority=2, originator=None, extra=()):
+    elements = [
+        (0x0002, b"1.2.840.10008.5.1.4.1.1.2\0"),
+        (0x0100, _us(0x0001)),
+        (0x0110, _us(message_id)),
+        (0x0700, _us(priority)),
+        (0x0800, _us(0x0000)),
+        (0x1000, sop_uid),
+    ]
+    if originator is not None:
+        elements += [(0x1030, originator), (0x1031, _us(3))]
+    return _command(*sorted([*elements, *extra]))
+
+
+PLAIN_STORE_REQUESTS = {
+    "odd UID": _store_rq(),
+    "even UID": _store_rq(b"1.2.3.4"),
+    "space-padded UID": _store_rq(b"1.2.3.45 "),
+    "64-character UID": _store_rq(UIDS[2].encode()),
+    "highest message ID, low priority": _store_rq(message_id=65535, priority=1),
+    "C-MOVE sub-operation": _store_rq(originator=b"MOVESCU         "),
+    "originator with spaces around": _store_rq(originator=b" A B  "),
+}
+OTHER_COMMANDS = {
+    "C-ECHO-RQ": _command(
+        (0x0002, b"1.2.840.10008.1.1\0"), (0x0100, _us(0x0030)), (0x0110, _us(1)), (0x0800, _us(0x0101))
+    ),
+    "C-FIND-RQ": _command(
+        (0x0002, b"1.2.840.10008.5.1.4.1.2.2.1\0"),
+        (0x0100, _us(0x0020)),
+        (0x0110, _us(2)),
+        (0x0700, _us(0)),
+        (0x0800, _us(0)),
+    ),
+    "C-STORE-RSP with a comment": _command(
+        (0x0002, b"1.2.3\0"),
+        (0x0100, _us(0x8001)),
+        (0x0120, _us(2)),
+        (0x0800, _us(0x0101)),
+        (0x0900, _us(0xA700)),
+        (0x0902, b"Out of room "),
+    ),
+}
+
+
+def _pydicom_command_set(data: bytes):
+    from pynetdicom.dsutils import decode
+
+    return decode(BytesIO(data), True, True)  # pynetdicom's decoder, through pydicom's reader
+
+
+@pytest.mark.parametrize("data", [*PLAIN_STORE_REQUESTS.values(), *OTHER_COMMANDS.values()])
+def test_command_sets_are_the_data_sets_pydicom_reads(data):
+    ours, theirs = fastpath.command_set(data), _pydicom_command_set(data)
+    assert ours is not None
+    assert ours._dict == theirs._dict  # the same raw elements: tag, VR, length, value, offset
+    assert ours.original_encoding == theirs.original_encoding
+    assert [(e.tag, e.VR, e.value) for e in ours] == [(e.tag, e.VR, e.value) for e in theirs]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        _command((0x0100, _us(1)))[:-1],  # truncated value
+        _command((0x0100, _us(1)))[:-3],  # truncated header
+        _command((0x0110, _us(1)), (0x0100, _us(1))),  # out of order
+        _command((0x0100, _us(1)), (0x0100, _us(2))),  # twice
+        _command((0x0100, b"")),  # empty value
+        struct.pack("<HHI", 0x0008, 0x0016, 2) + b"1\0",  # not group 0000
+        struct.pack("<HHI", 0x0000, 0x0100, 0xFFFFFFFF),  # undefined length
+        b"",
+    ],
+)
+def test_a_command_set_that_is_not_plain_is_read_by_pydicom(data):
+    assert fastpath.command_set(data) is None
+    try:
+        expected = _pydicom_command_set(data)
+    except Exception as exc:  # noqa: BLE001 - whatever pydicom makes of it, the patched decoder makes too
+        with pytest.raises(type(exc)):
+            fastpath._decode(BytesIO(data), True, True)
+    else:
+        assert fastpath._decode(BytesIO(data), True, True)._dict == expected._dict
+
+
+RECEIVED_DATA_SET, RECEIVED_FILE = BytesIO(b"data set"), object()
+
+
+def _received_store_rq(data: bytes, *, read_by_decode_msg: bool = True) -> C_STORE_RQ:
+    message = C_STORE_RQ()
+    message.command_set = fastpath.command_set(data) or _pydicom_command_set(data)
+    if read_by_decode_msg:  # what decode_msg reads converts these elements before the primitive is made
+        message.command_set.CommandField, message.command_set.CommandDataSetType  # noqa: B018
+        message.command_set.AffectedSOPClassUID, message.command_set.AffectedSOPInstanceUID  # noqa: B018
+    message.context_id, message.data_set = 3, RECEIVED_DATA_SET
+    message._data_set_path, message._data_set_file = "/x/received.dcm", RECEIVED_FILE
+    return message
+
+
+def _primitive_fields(primitive) -> dict:
+    names = ("MessageID", "Priority", "AffectedSOPClassUID", "AffectedSOPInstanceUID")
+    names += ("MoveOriginatorApplicationEntityTitle", "MoveOriginatorMessageID", "DataSet")
+    values = {name: getattr(primitive, name) for name in names}
+    values["types"] = [type(value) for value in values.values()]
+    values.update(context=primitive._context_id, path=primitive._dataset_path, file=primitive._dataset_file)
+    return values
+
+
+@pytest.mark.parametrize("read_by_decode_msg", [True, False])
+@pytest.mark.parametrize("data", PLAIN_STORE_REQUESTS.values(), ids=PLAIN_STORE_REQUESTS.keys())
+def test_a_plain_c_store_request_becomes_the_primitive_pynetdicom_makes(data, read_by_decode_msg):
+    message = _received_store_rq(data, read_by_decode_msg=read_by_decode_msg)
+    ours = fastpath._store_request_primitive(message)
+    assert ours is not None  # the short cut was taken
+    theirs = fastpath._pynetdicom_message_to_primitive(_received_store_rq(data))
+    assert _primitive_fields(ours) == _primitive_fields(theirs)
+    assert type(fastpath._message_to_primitive(message)) is C_STORE
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        _store_rq(b"1..2"),  # malformed UID: pydicom warns
+        _store_rq(b"1.2.3a"),
+        _store_rq(b"1.2.3\\1.2.4\0"),  # two values
+        _store_rq(originator=b"A\\B "),  # two values
+        _store_rq(originator=b"                "),  # empty
+        _store_rq(originator=b"SEVENTEEN-LETTERS "),  # too long
+        _store_rq(extra=[(0x0600, b"ELSEWHERE ")]),  # an element a C-STORE-RQ does not carry
+    ],
+)
+def test_any_other_c_store_request_is_made_a_primitive_by_pynetdicom(data):
+    assert fastpath._store_request_primitive(_received_store_rq(data, read_by_decode_msg=False)) is None
+    theirs = fastpath._pynetdicom_message_to_primitive(_received_store_rq(data))
+    assert _primitive_fields(fastpath._message_to_primitive(_received_store_rq(data))) == _primitive_fields(theirs)
+
+
 def test_received_file_hashes_what_it_writes(storage_root):
     received = ReceivedFile()
     chunks = [b"\x00" * 128, b"DICM", bytes(range(256)) * 300, b"tail"]
@@ -346,6 +492,11 @@ def test_a_large_instance_is_received_mostly_through_the_short_cut(listener, scu
         return done
 
     monkeypatch.setattr(fastpath, "_store_fragments", counted)
+    primitives = []
+    store_request_primitive = fastpath._store_request_primitive
+    monkeypatch.setattr(
+        fastpath, "_store_request_primitive", lambda m: primitives.append(store_request_primitive(m)) or primitives[-1]
+    )
     _, (path,) = write_series(tmp_path, 1, size=1024)  # 1024 x 1024 x 16 bit
     sent = dcmread(path)
     ae = AE(SCU_AE)
@@ -355,6 +506,7 @@ def test_a_large_instance_is_received_mostly_through_the_short_cut(listener, scu
     assert assoc.send_c_store(sent).Status == 0x0000
     assoc.release()
     assert taken.count(True) >= 6  # 2 MB / 256 KB PDUs: all but the first and the last data PDU at least
+    assert [(p.MessageID, p.AffectedSOPInstanceUID) for p in primitives] == [(1, sent.SOPInstanceUID)]
     instance = Instance.objects.get(sop_instance_uid=sent.SOPInstanceUID)
     data = storage.absolute(instance.path).read_bytes()
     assert hashlib.sha256(data).hexdigest() == instance.sha256

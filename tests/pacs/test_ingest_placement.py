@@ -5,13 +5,19 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from pydicom import dcmread
+from pydicom import config, dcmread
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
-from pydicom.uid import DeflatedExplicitVRLittleEndian, ExplicitVRBigEndian, ImplicitVRLittleEndian, generate_uid
+from pydicom.uid import (
+    UID,
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRBigEndian,
+    ImplicitVRLittleEndian,
+    generate_uid,
+)
 
 from pacs import services, storage
-from pacs.ingest import PEEK_BYTES, peek_identity
+from pacs.ingest import PEEK_BYTES, peek_identity, valid_uid
 from pacs.models import Instance
 from tests.pacs.conftest import ct_dataset
 
@@ -127,3 +133,32 @@ def test_each_new_directory_is_made_durable_once_by_each_process(storage_root, m
     storage.move_into_place(temp, storage.relative_path("1.2.3", "1.2.3.4", "c"))
     assert series_dir.is_dir()
     assert len(list(series_dir.iterdir())) == 1
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "1.2.840.10008.1.2.1",
+        " 1.2.3 ",
+        "1.2.3\0",
+        "0.0",
+        "1.02.3",
+        "1..2",
+        "1.2.",
+        ".1.2",
+        "1.2.3a",
+        "1.2/../3",
+        "1.2.3\n",
+        "",
+        "  ",
+        "1." + "2" * 62,
+        "1." + "2" * 63,
+        "١.٢",
+    ],
+)
+def test_valid_uid_agrees_with_pydicom(value):
+    assert valid_uid(value) is (bool(value.strip()) and UID(value, validation_mode=config.IGNORE).is_valid)
+
+
+def test_valid_uid_refuses_what_is_not_text():
+    assert [valid_uid(value) for value in (None, 1.2, b"1.2.3", ["1.2.3"])] == [False] * 4
