@@ -3,7 +3,8 @@
 Part 1: 1000 synthetic CT instances (512x512, 16 bit) sent by DCMTK's storescu (TCP_NODELAY=1) over one
 association, then over 4 concurrent associations, into Lumen's DICOM listener and into Orthanc (Debian's
 ``orthanc``, started here on loopback), in turn, three rounds (``--rounds``). Prints instances/s for each, and
-the medians and Lumen/Orthanc of each round and their median (single runs swing by a third on a busy machine).
+the medians and Lumen/Orthanc of each round and their median (single runs swing by a third on a busy machine), and
+the CPU time each server (its processes together) spent per instance.
 Lumen's figure includes everything a C-STORE success promises: the file fsynced under its final name, its
 SHA-256, the header indexed and the row committed.
 
@@ -195,10 +196,24 @@ def stop(process: subprocess.Popen) -> None:
         process.kill()
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds used so far by a process and its child processes (Linux ``/proc``)."""
+    ticks = 0
+    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    for process in [pid, *map(int, children)]:
+        try:
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def ingest(files: list[Path], rounds: int) -> None:
     """Lumen and Orthanc in turn, ``rounds`` times: one run's figures swing with what else the machine does, so the
     medians and the median of each round's ratio are what to compare."""
     results: dict[tuple[str, int], list[float]] = {}
+    cpu_ms: dict[tuple[str, int], list[float]] = {}
     for round_number in range(1, rounds + 1):
         for associations in (1, 4):
             for name in ("lumen", "orthanc"):
@@ -208,13 +223,17 @@ def ingest(files: list[Path], rounds: int) -> None:
                 port = free_port()
                 server = start_lumen(run, port) if name == "lumen" else start_orthanc(run, port)
                 try:
+                    cpu = tree_cpu_seconds(server.pid)
                     seconds = send(port, "LUMEN" if name == "lumen" else "ORTHANC", files, associations)
+                    cpu = tree_cpu_seconds(server.pid) - cpu
                 finally:
                     stop(server)
                 results.setdefault((name, associations), []).append(len(files) / seconds)
+                cpu_ms.setdefault((name, associations), []).append(cpu / len(files) * 1000)
                 print(
                     f"round {round_number}: {name:<8} {associations} association(s): {len(files)} instances in "
-                    f"{seconds:6.2f} s = {len(files) / seconds:6.1f} instances/s"
+                    f"{seconds:6.2f} s = {len(files) / seconds:6.1f} instances/s, server CPU "
+                    f"{cpu / len(files) * 1000:.2f} ms/instance"
                 )
     for associations in (1, 4):
         lumen, orthanc = results[("lumen", associations)], results[("orthanc", associations)]
@@ -222,7 +241,9 @@ def ingest(files: list[Path], rounds: int) -> None:
         print(
             f"{associations} association(s): Lumen median {statistics.median(lumen):6.1f}/s, Orthanc median "
             f"{statistics.median(orthanc):6.1f}/s; Lumen / Orthanc per round "
-            f"{', '.join(f'{r:.2f}' for r in ratios)}, median {statistics.median(ratios):.2f}"
+            f"{', '.join(f'{r:.2f}' for r in ratios)}, median {statistics.median(ratios):.2f}; server CPU "
+            f"median {statistics.median(cpu_ms[('lumen', associations)]):.2f} against "
+            f"{statistics.median(cpu_ms[('orthanc', associations)]):.2f} ms/instance"
         )
 
 
