@@ -198,15 +198,13 @@ def command_set(data: bytes) -> Dataset | None:
         if end - offset < 8:
             return None
         group, element, length = _COMMAND_ELEMENT.unpack_from(data, offset)
-        tag = element  # group 0000
         offset += 8
-        if group or tag <= last or not length or length == 0xFFFFFFFF or offset + length > end:
+        if group or element <= last or not length or length == 0xFFFFFFFF or offset + length > end:
             return None
-        elements[BaseTag(tag)] = RawDataElement(
-            BaseTag(tag), None, length, data[offset : offset + length], offset, True, True
-        )
+        tag = BaseTag(element)  # group 0000
+        elements[tag] = RawDataElement(tag, None, length, data[offset : offset + length], offset, True, True)
         offset += length
-        last = tag
+        last = element
     if not elements:
         return None
     ds = Dataset(elements, parent_encoding=default_encoding)
