@@ -150,10 +150,7 @@ def peek_identity(path: Path) -> tuple[str, str, str] | None:
 
 def valid_uid(value) -> bool:
     """pydicom's ``UID(value).is_valid``, not empty (without building the UID: this runs for every UID ingested)."""
-    if not isinstance(value, str):
-        return False
-    value = value.strip()
-    return 0 < len(value) <= 64 and RE_VALID_UID.match(value) is not None
+    return isinstance(value, str) and 0 < len(value) <= 64 and RE_VALID_UID.match(value.strip()) is not None
 
 
 def parse(

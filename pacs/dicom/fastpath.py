@@ -244,6 +244,8 @@ def command_value(vr: str, raw: bytes):
     warn about); None otherwise."""
     if vr == "US":
         return _US.unpack(raw)[0] if len(raw) == 2 else None
+    if vr == "UL":
+        return _UL.unpack(raw)[0] if len(raw) == 4 else None
     if vr == "UI":
         if not _PLAIN_UID.fullmatch(raw):
             return None
@@ -255,6 +257,7 @@ def command_value(vr: str, raw: bytes):
 
 
 _US = Struct("<H")
+_UL = Struct("<L")
 _pynetdicom_message_to_primitive = dimse_messages.DIMSEMessage.message_to_primitive
 
 
@@ -273,8 +276,6 @@ def _store_request_primitive(message) -> C_STORE | None:
         if known is None:
             return None  # not a plain C-STORE-RQ: whatever it holds, pynetdicom's way
         name, vr = known
-        if name is None:
-            continue
         if type(element) is RawDataElement:
             value = command_value(vr, element.value)
         elif type(element) is DataElement and element.VM == 1:  # converted already (read by decode_msg)
@@ -282,8 +283,9 @@ def _store_request_primitive(message) -> C_STORE | None:
         else:
             value = None
         if value is None:
-            return None
-        values[name] = value
+            return None  # pydicom's way: a value it cannot read ends the association there, as before
+        if name is not None:
+            values[name] = value
     primitive = C_STORE()
     for name, value in values.items():
         setattr(primitive, name, value)  # the primitive's setters check and convert, as in pynetdicom's way
@@ -367,6 +369,8 @@ def _store_fragments(provider, pdu) -> bool:
     This is what the state machine's DT-2 action and ``DIMSEMessage.decode_msg`` do with such a PDU (Sta6 stays
     Sta6, the fragments are appended to the data set file), without the event and PDU queues, the P-DATA
     primitive and the transition event: most of a large instance's PDUs, and most of what they cost in Python.
+    A write that fails here (a full disk) ends the association through the DUL loop's own error path, which sends
+    the peer an A-ABORT; the same failure in the state machine ended pynetdicom's thread without one.
     """
     if type(pdu) is not P_DATA_TF or provider.state_machine.current_state != "Sta6":
         return False

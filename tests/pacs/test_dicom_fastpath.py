@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import copy
+import errno
 import hashlib
 import queue
 import socket
 import struct
 import threading
+import time
 import tracemalloc
 import types
 from io import BytesIO
 
 import pytest
 from pydicom import dcmread
+from pydicom.errors import BytesLengthException
 from pydicom.filewriter import write_file_meta_info
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, ImplicitVRLittleEndian, JPEG2000Lossless
 from pynetdicom import AE, evt, transport
@@ -242,6 +245,18 @@ def test_any_other_c_store_request_is_made_a_primitive_by_pynetdicom(data):
     assert fastpath._store_request_primitive(_received_store_rq(data, read_by_decode_msg=False)) is None
     theirs = fastpath._pynetdicom_message_to_primitive(_received_store_rq(data))
     assert _primitive_fields(fastpath._message_to_primitive(_received_store_rq(data))) == _primitive_fields(theirs)
+
+
+@pytest.mark.parametrize("length", [b"\0\0", b"\0\0\0\0\0\0"])
+def test_a_command_group_length_pydicom_cannot_read_fails_as_before(length):
+    """pynetdicom converts every element; one pydicom cannot read (a UL of 2 or 6 bytes) makes the message invalid
+    and ends the association. The short cut must not let it through."""
+    data = struct.pack("<HHI", 0x0000, 0x0000, len(length)) + length + _store_rq()[12:]
+    assert fastpath._store_request_primitive(_received_store_rq(data)) is None
+    with pytest.raises(BytesLengthException):
+        fastpath._pynetdicom_message_to_primitive(_received_store_rq(data))
+    with pytest.raises(BytesLengthException):
+        fastpath._message_to_primitive(_received_store_rq(data))
 
 
 def test_received_file_hashes_what_it_writes(storage_root):
@@ -513,6 +528,38 @@ def test_a_large_instance_is_received_mostly_through_the_short_cut(listener, scu
     stored = dcmread(BytesIO(data))
     assert stored.PixelData == sent.PixelData
     assert stored.SOPInstanceUID == sent.SOPInstanceUID
+
+
+def test_a_write_failing_mid_instance_aborts_the_association_and_keeps_nothing(
+    listener, scu_node, tmp_path, monkeypatch
+):
+    """The disk fills while a large image arrives, on a fragment written straight to the file: the association
+    is aborted (no success is ever sent) and no index row or stored file is left of the instance."""
+    write = ReceivedFile.write
+
+    def write_until_full(self, data):
+        if self.size > 600_000:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return write(self, data)
+
+    monkeypatch.setattr(ReceivedFile, "write", write_until_full)
+    taken = []
+    store_fragments = fastpath._store_fragments
+    monkeypatch.setattr(fastpath, "_store_fragments", lambda p, pdu: taken.append(True) or store_fragments(p, pdu))
+    _, (path,) = write_series(tmp_path, 1, size=1024)  # 2 MB: the failing write is a middle fragment's
+    sent = dcmread(path)
+    ae = AE(SCU_AE)
+    ae.add_requested_context(CTImageStorage, ExplicitVRLittleEndian)
+    assoc = ae.associate(listener.host, listener.port, ae_title=listener.ae_title)
+    assert assoc.is_established
+    assert "Status" not in assoc.send_c_store(sent)  # no response: the listener aborted the association
+    deadline = time.monotonic() + 10
+    while assoc.is_alive() and time.monotonic() < deadline:  # the A-ABORT reaches the requestor's own thread
+        time.sleep(0.05)
+    assert assoc.is_aborted
+    assert taken
+    assert not Instance.objects.filter(sop_instance_uid=sent.SOPInstanceUID).exists()
+    assert [p for p in storage.root().rglob("*.dcm") if storage.incoming_dir() not in p.parents] == []
 
 
 def test_each_association_gets_its_own_copy_of_the_contexts():
