@@ -48,7 +48,7 @@ class Stored:
 
 
 def ingest_file(
-    path: Path,
+    path: Path | str,
     *,
     source: str,
     owned: bool,
@@ -62,11 +62,14 @@ def ingest_file(
     place (C-STORE receives straight there); otherwise it is copied first and the source is left untouched.
     ``digest``: the file's SHA-256 and size, when taken as it was written (an owned file only).
     """
-    temp = Path(path) if owned else storage.copy_to_temp(Path(path))
+    temp = path if owned else storage.copy_to_temp(Path(path))
     try:
         return _ingest(temp, source, expected_sop_instance_uid, expected_sop_class_uid, digest if owned else None)
     finally:
-        temp.unlink(missing_ok=True)  # renamed away on success; a leftover is removed whatever happened
+        try:
+            os.unlink(temp)  # renamed away on success; a leftover is removed whatever happened
+        except FileNotFoundError:
+            pass
 
 
 _fsync_pool: tuple[int, ThreadPoolExecutor] | None = None
@@ -91,7 +94,7 @@ class _Placement:
     up without its row (refused, a duplicate, a crash) is removed here or by the start-up clean-up.
     """
 
-    def __init__(self, temp: Path, digest: tuple[str, int] | None):
+    def __init__(self, temp: Path | str, digest: tuple[str, int] | None):
         self.temp = temp
         self._digest = digest
         self.identity: tuple[str, str, str] | None = None
@@ -101,13 +104,13 @@ class _Placement:
         self._job: Future | None = None
 
     @property
-    def path(self) -> Path:
-        return storage.absolute(self.relative) if self.relative else self.temp
+    def path(self) -> Path | str:
+        return storage.absolute_text(self.relative) if self.relative else self.temp
 
     def start(self, identity: tuple[str, str, str] | None) -> None:
         directory = None
         if identity is not None and all(valid_uid(uid) for uid in identity):
-            directory = self._move(identity).parent
+            directory = os.path.dirname(self._move(identity))
         self._job = _durability_pool().submit(storage.seal, self._handle, directory, self._digest)
 
     def settle(self, identity: tuple[str, str, str]) -> str:
@@ -115,12 +118,12 @@ class _Placement:
         different one): its relative path."""
         if identity != self.identity:
             old = self.path
-            storage.fsync_dir(self._move(identity, source=old).parent)
+            storage.fsync_dir(os.path.dirname(self._move(identity, source=old)))
         return self.relative
 
-    def _move(self, identity: tuple[str, str, str], *, source: Path | None = None) -> Path:
+    def _move(self, identity: tuple[str, str, str], *, source: Path | str | None = None) -> str:
         relative = storage.relative_path(*identity)
-        final = storage.move_into_place(source or self.temp, relative)
+        final = storage.move_into_place_text(source or self.temp, relative)
         self.identity, self.relative = identity, relative
         return final
 
@@ -136,7 +139,7 @@ class _Placement:
 
 
 def _ingest(
-    temp: Path, source: str, expected_sop: str | None, expected_class: str | None, digest: tuple[str, int] | None
+    temp: Path | str, source: str, expected_sop: str | None, expected_class: str | None, digest: tuple[str, int] | None
 ) -> Stored:
     if check_preamble(temp):
         zero_preamble(temp)

@@ -13,7 +13,7 @@ import os
 import secrets
 import shutil
 import tempfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from django.conf import settings
 
@@ -36,6 +36,13 @@ def incoming_dir() -> Path:
     return path
 
 
+def incoming_name(name: str) -> str:
+    """The path of a new file ``name`` in the incoming directory, as text, without checking the directory is there
+    (a receiver opening it calls ``incoming_dir()`` and tries again if it is not): a C-STORE pays neither the
+    ``mkdir`` nor ``pathlib``."""
+    return os.path.join(settings.STORAGE_ROOT, INCOMING, name)
+
+
 def _h(uid: str) -> str:
     return hashlib.sha256(uid.encode("ascii")).hexdigest()
 
@@ -55,10 +62,15 @@ def relative_path(study_uid: str, series_uid: str, sop_uid: str) -> str:
 def absolute(relative: str) -> Path:
     """The file's path under the storage root; a path that could lead out of it (absolute, ``..``) is refused.
     Checked on the text: only Lumen writes under the root, so no symbolic link there can lead out either."""
-    parts = PurePosixPath(relative).parts
-    if not parts or relative.startswith("/") or ".." in parts or "\0" in relative:
+    return Path(absolute_text(relative))
+
+
+def absolute_text(relative: str) -> str:
+    """``absolute`` as text (``pathlib`` costs more than the rest of a rename)."""
+    parts = relative.split("/")
+    if relative.startswith("/") or "\0" in relative or ".." in parts or all(p in ("", ".") for p in parts):
         raise ValueError("stored path escapes the storage root")
-    return root() / relative
+    return os.path.join(settings.STORAGE_ROOT, relative)
 
 
 def new_temp_path() -> Path:
@@ -123,26 +135,32 @@ def place(temp: Path, relative: str) -> Path:
     return final
 
 
-def move_into_place(temp: Path, relative: str) -> Path:
+def move_into_place(temp: Path | str, relative: str) -> Path:
     """Rename a temporary file to its final name, its directories created durably; the new entry itself is durable
     only once ``seal`` (or ``fsync_dir``) has run on that directory. No index row may point at it before then."""
-    final = absolute(relative)
+    return Path(move_into_place_text(temp, relative))
+
+
+def move_into_place_text(temp: Path | str, relative: str) -> str:
+    """``move_into_place``, the final path as text."""
+    final = absolute_text(relative)
+    directory = os.path.dirname(final)
     try:
-        _make_dirs_durably(final.parent)
         try:
+            _make_dirs_durably(directory)
             os.replace(temp, final)
         except FileNotFoundError:
             if not os.path.exists(temp):
                 raise
             _durable_dirs.clear()  # a directory was removed behind Lumen's back: make the chain again
-            _make_dirs_durably(final.parent)
+            _make_dirs_durably(directory)
             os.replace(temp, final)
     except OSError as exc:
         raise _classify(exc) from exc
     return final
 
 
-def seal(handle, directory: Path | None, digest: tuple[str, int] | None = None) -> tuple[str, int]:
+def seal(handle, directory: Path | str | None, digest: tuple[str, int] | None = None) -> tuple[str, int]:
     """The file's SHA-256 and size (``digest``, if taken as it was written; else read here) once its bytes are on
     disk, and then ``directory`` fsynced too (where the file was renamed to before): one job that leaves the file's
     bytes and its name on disk. Run in a pool thread while the header is parsed; the handle is closed when done."""
@@ -160,30 +178,37 @@ def seal(handle, directory: Path | None, digest: tuple[str, int] | None = None) 
 
 
 # Directories this process has made sure of (created if missing, and each one's entry in its parent fsynced).
-_durable_dirs: set[Path] = set()
+_durable_dirs: set[str] = set()
 _DURABLE_DIRS_LIMIT = 20_000
 
 
-def _make_dirs_durably(directory: Path) -> None:
+def _make_dirs_durably(directory: str) -> None:
     """Create missing directories and fsync each one's entry in its parent, the first time this process uses the
     directory: whether it or another writer created it (that writer may not have fsynced the parent yet)."""
     if directory in _durable_dirs:
         return
-    root_dir = root()
+    root_dir = os.path.normpath(settings.STORAGE_ROOT)
     chain = []
-    current = directory
+    current = os.path.normpath(directory)
     while current != root_dir and current not in _durable_dirs:
+        parent = os.path.dirname(current)
+        if parent == current:  # not under the root: absolute_text() made sure it is, so never here
+            raise ValueError("stored path escapes the storage root")
         chain.append(current)
-        current = current.parent
+        current = parent
     for new in reversed(chain):
-        new.mkdir(exist_ok=True)
-        fsync_dir(new.parent)
+        try:
+            os.mkdir(new)
+        except FileExistsError:
+            pass
+        fsync_dir(os.path.dirname(new))
     if len(_durable_dirs) > _DURABLE_DIRS_LIMIT:
         _durable_dirs.clear()
     _durable_dirs.update(chain)
+    _durable_dirs.add(directory)
 
 
-def fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path | str) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)

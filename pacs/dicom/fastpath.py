@@ -43,16 +43,18 @@ from struct import Struct, pack
 from typing import NamedTuple
 
 import pynetdicom
+from pydicom import config
 from pydicom.charset import default_encoding
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag
-from pydicom.uid import RE_VALID_UID
+from pydicom.uid import RE_VALID_UID, UID
 from pynetdicom import (
     PYNETDICOM_IMPLEMENTATION_UID,
     PYNETDICOM_IMPLEMENTATION_VERSION,
     dimse,
     dimse_messages,
+    dimse_primitives,
     dul,
     evt,
     transport,
@@ -188,6 +190,31 @@ _COMMAND_ELEMENT = Struct("<HHL")  # group, element, value length: implicit VR l
 _pynetdicom_decode = dimse_messages.decode
 
 
+# The command elements pynetdicom reads by keyword as each message arrives (``DIMSEMessage.decode_msg``), by tag.
+_READ_ON_ARRIVAL = {
+    "CommandField": (0x00000100, "US"),
+    "CommandDataSetType": (0x00000800, "US"),
+    "AffectedSOPClassUID": (0x00000002, "UI"),
+    "AffectedSOPInstanceUID": (0x00001000, "UI"),
+}
+
+
+class CommandSet(Dataset):
+    """A received command set whose elements pynetdicom reads on arrival are read straight from their raw
+    values where plain (``command_value``; a UID as ``str``), as pydicom would read them, without converting each
+    into a data element first (pydicom's conversion validates a UID twice). Anything else, pydicom's way."""
+
+    def __getattr__(self, name: str):
+        known = _READ_ON_ARRIVAL.get(name)
+        if known is not None:
+            element = self._dict.get(known[0])
+            if type(element) is RawDataElement:
+                value = command_value(known[1], element.value)
+                if value is not None:
+                    return value
+        return super().__getattr__(name)
+
+
 def command_set(data: bytes) -> Dataset | None:
     """A received command set (group 0000, implicit VR little endian, PS3.7 6.3) as the pydicom data set pydicom's
     reader makes of it: its elements raw, converted when read. None unless plain: group 0000 only, in ascending
@@ -207,7 +234,7 @@ def command_set(data: bytes) -> Dataset | None:
         last = element
     if not elements:
         return None
-    ds = Dataset(elements, parent_encoding=default_encoding)
+    ds = CommandSet(elements, parent_encoding=default_encoding)
     ds.set_original_encoding(True, True, default_encoding)
     return ds
 
@@ -256,6 +283,20 @@ def command_value(vr: str, raw: bytes):
     return None
 
 
+_CONFORMANT_UID = re.compile(r"(?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*")  # PS3.5 9.1
+
+
+def _set_uid(value, name, allow_empty=True, allow_none=True, validate=True):
+    """``pynetdicom.utils.set_uid`` as the DIMSE primitives call it: a conformant UID of at most 64 characters
+    passes every check it makes, without a word logged, so it is made a ``UID`` without validating it three more
+    times (pydicom's ``UID`` validates, pynetdicom's validator builds another and checks conformance). Anything
+    else, pynetdicom's way."""
+    if type(value) in (str, UID) and len(value) <= 64 and _CONFORMANT_UID.fullmatch(value):
+        return value if type(value) is UID else UID(value, validation_mode=config.IGNORE)
+    return _pynetdicom_set_uid(value, name, allow_empty, allow_none, validate)
+
+
+_pynetdicom_set_uid = dimse_primitives.set_uid
 _US = Struct("<H")
 _UL = Struct("<L")
 _pynetdicom_message_to_primitive = dimse_messages.DIMSEMessage.message_to_primitive
@@ -470,4 +511,5 @@ def install() -> bool:
     dul.DULServiceProvider._decode_pdu = _decode_pdu
     dimse_messages.C_STORE_RQ.message_to_primitive = _message_to_primitive
     dimse_messages.decode = _decode  # command sets only; association.py keeps its own for data sets
+    dimse_primitives.set_uid = _set_uid
     return True

@@ -107,10 +107,12 @@ def handle_store(event):
     if access.refused(event.assoc, "store"):
         return NOT_AUTHORISED
     request = event.request
-    path = Path(event.dataset_path)
-    owned = path.parent == storage.incoming_dir()
     received = request._dataset_file
-    digest = (received.sha256(), received.size) if isinstance(received, ReceivedFile) else None
+    if isinstance(received, ReceivedFile):  # received into the incoming directory, hashed as it arrived
+        path, owned, digest = received.name, True, (received.sha256(), received.size)
+    else:
+        path = Path(event.dataset_path)
+        owned, digest = path.parent == storage.incoming_dir(), None
     try:
         services.ingest_file(
             path,

@@ -20,6 +20,7 @@ from pacs import storage
 
 SYNC_FILE_RANGE_WRITE = 2
 START_WRITEBACK_BYTES = 1 << 16  # smaller fragments wait for the fsync
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
 
 
 def _sync_file_range():
@@ -49,8 +50,12 @@ class ReceivedFile:
     def __init__(self, delete: bool = False, mode: str = "wb", suffix: str = ".dcm"):
         if delete or mode != "wb":
             raise ValueError("ReceivedFile only writes new binary files that outlive it")
-        self.name = str(storage.incoming_dir() / f"{secrets.token_hex(12)}{suffix}")
-        self._fd = os.open(self.name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        self.name = storage.incoming_name(f"{secrets.token_hex(12)}{suffix}")
+        try:
+            self._fd = os.open(self.name, _NEW_FILE, 0o600)
+        except FileNotFoundError:  # the incoming directory was removed: made again
+            storage.incoming_dir()
+            self._fd = os.open(self.name, _NEW_FILE, 0o600)
         # pynetdicom closes it after the C-STORE handler; an association aborted before then just drops it.
         self._closer = weakref.finalize(self, os.close, self._fd)
         self._digest = hashlib.sha256()

@@ -16,9 +16,10 @@ from io import BytesIO
 
 import pytest
 from pydicom import dcmread
+from pydicom.dataelem import RawDataElement
 from pydicom.errors import BytesLengthException
 from pydicom.filewriter import write_file_meta_info
-from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, ImplicitVRLittleEndian, JPEG2000Lossless
+from pydicom.uid import UID, CTImageStorage, ExplicitVRLittleEndian, ImplicitVRLittleEndian, JPEG2000Lossless
 from pynetdicom import AE, evt, transport
 from pynetdicom.dimse_messages import C_FIND_RQ, C_STORE_RQ, C_STORE_RSP
 from pynetdicom.dimse_primitives import C_STORE
@@ -583,3 +584,60 @@ def test_each_association_gets_its_own_copy_of_the_contexts():
     (copied,) = fastpath.copy_contexts([odd])
     assert copied.note == odd.note
     assert copied.note is not odd.note
+
+
+READ_ON_ARRIVAL = ("CommandField", "CommandDataSetType", "AffectedSOPClassUID", "AffectedSOPInstanceUID")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [*PLAIN_STORE_REQUESTS.values(), *OTHER_COMMANDS.values(), _store_rq(b"1..2"), _store_rq(b"1.2.3\\1.2.4\0")],
+)
+def test_what_decode_msg_reads_on_arrival_is_what_pydicom_reads(data):
+    ours, theirs = fastpath.command_set(data), _pydicom_command_set(data)
+    for keyword in READ_ON_ARRIVAL:
+        if keyword in theirs:
+            assert getattr(ours, keyword) == getattr(theirs, keyword), keyword
+        else:
+            with pytest.raises(AttributeError):
+                getattr(ours, keyword)
+
+
+def test_plain_values_read_on_arrival_leave_the_elements_raw():
+    ours = fastpath.command_set(_store_rq())
+    assert (ours.CommandField, ours.CommandDataSetType) == (0x0001, 0x0000)
+    assert (ours.AffectedSOPClassUID, ours.AffectedSOPInstanceUID) == ("1.2.840.10008.5.1.4.1.1.2", "1.2.3.45")
+    assert all(type(element) is RawDataElement for element in ours._dict.values())
+    malformed = fastpath.command_set(_store_rq(b"1..2"))
+    assert malformed.AffectedSOPInstanceUID == "1..2"  # pydicom's way, with its warning
+    assert type(malformed._dict[0x00001000]) is not RawDataElement
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "1.2.840.10008.5.1.4.1.1.2",
+        UID("1.2.840.10008.5.1.4.1.1.2"),
+        "0.0",
+        UIDS[2],
+        UIDS[2] + "1",  # 65 characters
+        "1.02.3",
+        "1..2",
+        " 1.2.3",
+        "1.2.3a",
+        "",
+        None,
+        b"1.2.3",
+        7,
+    ],
+)
+def test_uids_set_on_primitives_are_what_pynetdicom_sets(value):
+    try:
+        expected = fastpath._pynetdicom_set_uid(value, "Affected SOP Class UID")
+    except Exception as exc:  # noqa: BLE001 - whatever pynetdicom refuses, the short cut refuses alike
+        with pytest.raises(type(exc)):
+            fastpath._set_uid(value, "Affected SOP Class UID")
+        return
+    ours = fastpath._set_uid(value, "Affected SOP Class UID")
+    assert ours == expected
+    assert type(ours) is type(expected)

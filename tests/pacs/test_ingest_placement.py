@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
+from pathlib import Path
 
 import pytest
 from pydicom import config, dcmread
@@ -123,7 +125,8 @@ def test_each_new_directory_is_made_durable_once_by_each_process(storage_root, m
         temp = storage.new_temp_path()
         storage.move_into_place(temp, storage.relative_path("1.2.3", "1.2.3.4", name))
     chain = [series_dir, series_dir.parent, series_dir.parent.parent, series_dir.parent.parent.parent]
-    assert synced == [d.parent for d in reversed(chain)]  # root's entry first, each once, not again for "b"
+    # root's entry first, each once, not again for "b"
+    assert [Path(p) for p in synced] == [d.parent for d in reversed(chain)]
 
     # Removed behind Lumen's back: made again rather than failing every store into it.
     for path in series_dir.iterdir():
@@ -133,6 +136,14 @@ def test_each_new_directory_is_made_durable_once_by_each_process(storage_root, m
     storage.move_into_place(temp, storage.relative_path("1.2.3", "1.2.3.4", "c"))
     assert series_dir.is_dir()
     assert len(list(series_dir.iterdir())) == 1
+
+    # The whole study's directory removed, and a new series of it arrives: its chain is made again from the root.
+    shutil.rmtree(series_dir.parent)
+    temp = storage.new_temp_path()
+    placed = storage.move_into_place(temp, storage.relative_path("1.2.3", "1.2.3.9", "d"))
+    assert placed.is_file()
+    assert placed.parent.parent == series_dir.parent
+    assert not temp.exists()
 
 
 @pytest.mark.parametrize(
