@@ -88,10 +88,13 @@ def _json_key(keyword: str) -> str:
     return f"{tag_for_keyword(keyword):08X}"
 
 
-def check_preamble(path: Path) -> bool:
-    """Refuse files whose preamble carries an executable; True when the preamble must be zeroed before storing."""
-    with open(path, "rb") as handle:
-        head = handle.read(132)
+def check_preamble(path: Path | str, head: bytes | None = None) -> bool:
+    """Refuse files whose preamble carries an executable; True when the preamble must be zeroed before storing.
+    ``head``: the file's first bytes, when at hand (a received file keeps them), saving a read."""
+    if head is None or len(head) < 132:
+        with open(path, "rb", buffering=0) as handle:
+            head = handle.read(132)
+    head = head[:132]
     if len(head) < 132 or head[128:132] != b"DICM":
         raise Rejected(CANNOT_UNDERSTAND, "Not a DICOM file: the 128-byte preamble and 'DICM' prefix are missing.")
     preamble = head[:128]
@@ -110,16 +113,20 @@ _UID_TEXT = re.compile(r"[0-9.]{1,64}")
 _IDENTITY_SLOTS = {0x0020000D: 0, 0x0020000E: 1, 0x00080018: 2}
 
 
-def peek_identity(path: Path) -> tuple[str, str, str] | None:
+def peek_identity(path: Path | str, head: bytes | None = None) -> tuple[str, str, str] | None:
     """(Study, Series, SOP Instance UID) read straight from the first bytes of a Part-10 file, or None where that
     is not simple: the UIDs lie further in, an element of undefined length comes before them, a value is
     multiple or empty, the transfer syntax is big endian or deflated.
 
     A hint only, so a received file can go to its final place (and to disk) while the full parse runs; ``parse``
-    has the last word, and the caller moves the file again in the unlikely case they disagree.
+    has the last word, and the caller moves the file again in the unlikely case they disagree. ``head``: the
+    file's first ``PEEK_BYTES`` bytes, when at hand (a received file keeps them); a shorter head is not used.
     """
-    with open(path, "rb") as handle:
-        data = handle.read(PEEK_BYTES)
+    if head is not None and len(head) >= PEEK_BYTES:
+        data = bytes(head[:PEEK_BYTES])
+    else:
+        with open(path, "rb", buffering=0) as handle:
+            data = handle.read(PEEK_BYTES)
     meta = dicomjson.file_meta(data)
     if meta is None or meta[0] in (dicomjson.EXPLICIT_VR_BIG_ENDIAN, dicomjson.DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN):
         return None
@@ -184,7 +191,7 @@ def parse(
 def _read_directly(path: Path) -> tuple[str, str | None, dict] | None:
     """(transfer syntax, Media Storage SOP Instance UID, DICOM JSON) by ``pacs.dicomjson``, or None."""
     try:
-        with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        with open(path, "rb", buffering=0) as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
             meta = dicomjson.file_meta(data)
             if meta is None:
                 return None

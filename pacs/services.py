@@ -55,16 +55,25 @@ def ingest_file(
     expected_sop_instance_uid: str | None = None,
     expected_sop_class_uid: str | None = None,
     digest: tuple[str, int] | None = None,
+    head: bytes | None = None,
 ) -> Stored:
     """Store and index one DICOM Part-10 file. Raises ``Rejected`` with a DICOM status and a reason.
 
     ``owned``: the file is a temporary under the storage root's incoming directory that may be renamed into
     place (C-STORE receives straight there); otherwise it is copied first and the source is left untouched.
-    ``digest``: the file's SHA-256 and size, when taken as it was written (an owned file only).
+    ``digest``: the file's SHA-256 and size, when taken as it was written (an owned file only); ``head``: its first
+    bytes as written, when kept (an owned file only), so its start is not read back.
     """
     temp = path if owned else storage.copy_to_temp(Path(path))
     try:
-        return _ingest(temp, source, expected_sop_instance_uid, expected_sop_class_uid, digest if owned else None)
+        return _ingest(
+            temp,
+            source,
+            expected_sop_instance_uid,
+            expected_sop_class_uid,
+            digest if owned else None,
+            head if owned else None,
+        )
     finally:
         try:
             os.unlink(temp)  # renamed away on success; a leftover is removed whatever happened
@@ -100,7 +109,7 @@ class _Placement:
         self.identity: tuple[str, str, str] | None = None
         self.relative: str | None = None
         self.kept = False
-        self._handle = open(temp, "rb+")  # noqa: SIM115 - closed by the job, or by close() if it never ran
+        self._handle = open(temp, "rb+", buffering=0)  # noqa: SIM115 - closed by the job, or by close() if it never ran
         self._job: Future | None = None
 
     @property
@@ -139,14 +148,19 @@ class _Placement:
 
 
 def _ingest(
-    temp: Path | str, source: str, expected_sop: str | None, expected_class: str | None, digest: tuple[str, int] | None
+    temp: Path | str,
+    source: str,
+    expected_sop: str | None,
+    expected_class: str | None,
+    digest: tuple[str, int] | None,
+    head: bytes | None = None,
 ) -> Stored:
-    if check_preamble(temp):
+    if check_preamble(temp, head):
         zero_preamble(temp)
-        digest = None  # taken of the bytes as they were
+        digest = head = None  # taken of the bytes as they were
     placement = _Placement(temp, digest)
     try:
-        placement.start(peek_identity(temp))
+        placement.start(peek_identity(temp, head))
         parsed = parse(placement.path, expected_sop_instance_uid=expected_sop, expected_sop_class_uid=expected_class)
         sop_uid = parsed.uid("SOPInstanceUID")
         existing = None

@@ -109,10 +109,10 @@ def handle_store(event):
     request = event.request
     received = request._dataset_file
     if isinstance(received, ReceivedFile):  # received into the incoming directory, hashed as it arrived
-        path, owned, digest = received.name, True, (received.sha256(), received.size)
+        path, owned, digest, head = received.name, True, (received.sha256(), received.size), received.head
     else:
         path = Path(event.dataset_path)
-        owned, digest = path.parent == storage.incoming_dir(), None
+        owned, digest, head = path.parent == storage.incoming_dir(), None, None
     try:
         services.ingest_file(
             path,
@@ -121,6 +121,7 @@ def handle_store(event):
             expected_sop_instance_uid=str(request.AffectedSOPInstanceUID),
             expected_sop_class_uid=str(request.AffectedSOPClassUID),
             digest=digest,
+            head=head,
         )
     except Rejected as exc:
         logger.warning("C-STORE refused (0x%04X): %s", exc.status, exc.reason)

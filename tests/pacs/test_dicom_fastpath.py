@@ -30,6 +30,7 @@ from pacs import storage
 from pacs.dicom import fastpath
 from pacs.dicom.received import ReceivedFile
 from pacs.dicom.server import build_ae
+from pacs.ingest import PEEK_BYTES
 from pacs.models import Instance
 from tests.pacs.conftest import SCU_AE, write_series
 
@@ -271,6 +272,7 @@ def test_received_file_hashes_what_it_writes(storage_root):
         content = handle.read()
     assert content == b"".join(chunks)
     assert (received.sha256(), received.size) == (hashlib.sha256(content).hexdigest(), len(content))
+    assert bytes(received.head) == content[:PEEK_BYTES]  # its start kept for the checks, not read back
     with pytest.raises(ValueError, match="only writes new binary files"):
         ReceivedFile(delete=True)
 

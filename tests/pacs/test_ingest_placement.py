@@ -19,7 +19,7 @@ from pydicom.uid import (
 )
 
 from pacs import services, storage
-from pacs.ingest import PEEK_BYTES, peek_identity, valid_uid
+from pacs.ingest import PEEK_BYTES, Rejected, check_preamble, peek_identity, valid_uid
 from pacs.models import Instance
 from tests.pacs.conftest import ct_dataset
 
@@ -49,6 +49,22 @@ def test_peek_reads_the_uids_of_explicit_and_implicit_files(tmp_path):
     assert peek_identity(implicit) == _identity(implicit)
     odd = ct_dataset(study_uid="1.2.3.45", series_uid="1.2.3.456", number=1)  # odd lengths: padded with NUL
     assert peek_identity(_write(tmp_path, odd, "odd.dcm")) == ("1.2.3.45", "1.2.3.456", str(odd.SOPInstanceUID))
+
+
+def test_the_start_of_a_received_file_is_taken_from_its_kept_head(tmp_path):
+    ds = ct_dataset(study_uid=generate_uid(), series_uid=generate_uid(), number=1)
+    ds.add_new(0x00290010, "LO", "LUMEN TEST")
+    ds.add_new(0x00291000, "OB", b"\x01" * PEEK_BYTES)  # after the UIDs: the file is longer than the head
+    path = _write(tmp_path, ds, "received.dcm")
+    head = path.read_bytes()[:PEEK_BYTES]
+    path.write_bytes(b"\x00" * path.stat().st_size)  # the file no longer says: only the head can
+    assert peek_identity(path, head) == (str(ds.StudyInstanceUID), str(ds.SeriesInstanceUID), str(ds.SOPInstanceUID))
+    assert check_preamble(path, head) is False
+    assert peek_identity(path, head[:-1]) is None  # a shorter head is not trusted: the file is read
+    with pytest.raises(Rejected, match="'DICM' prefix"):
+        check_preamble(path, head[:100])
+    with pytest.raises(Rejected, match="holds an executable"):
+        check_preamble(path, b"MZ" + head[2:])
 
 
 @pytest.mark.parametrize("syntax", [ExplicitVRBigEndian, DeflatedExplicitVRLittleEndian])
