@@ -185,11 +185,12 @@ _DURABLE_DIRS_LIMIT = 20_000
 def _make_dirs_durably(directory: str) -> None:
     """Create missing directories and fsync each one's entry in its parent, the first time this process uses the
     directory: whether it or another writer created it (that writer may not have fsynced the parent yet)."""
+    directory = os.path.normpath(directory)
     if directory in _durable_dirs:
         return
     root_dir = os.path.normpath(settings.STORAGE_ROOT)
     chain = []
-    current = os.path.normpath(directory)
+    current = directory
     while current != root_dir and current not in _durable_dirs:
         parent = os.path.dirname(current)
         if parent == current:  # not under the root: absolute_text() made sure it is, so never here
@@ -205,7 +206,6 @@ def _make_dirs_durably(directory: str) -> None:
     if len(_durable_dirs) > _DURABLE_DIRS_LIMIT:
         _durable_dirs.clear()
     _durable_dirs.update(chain)
-    _durable_dirs.add(directory)
 
 
 def fsync_dir(path: Path | str) -> None:

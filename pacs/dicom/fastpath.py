@@ -51,6 +51,7 @@ from typing import NamedTuple
 import pynetdicom
 from pydicom import config
 from pydicom.charset import default_encoding
+from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag
@@ -196,12 +197,11 @@ _COMMAND_ELEMENT = Struct("<HHL")  # group, element, value length: implicit VR l
 _pynetdicom_decode = dimse_messages.decode
 
 
-# The command elements pynetdicom reads by keyword as each message arrives (``DIMSEMessage.decode_msg``), by tag.
+# The command elements pynetdicom reads by keyword as each message arrives (``DIMSEMessage.decode_msg``): their
+# tags and VRs, from pydicom's dictionary.
 _READ_ON_ARRIVAL = {
-    "CommandField": (0x00000100, "US"),
-    "CommandDataSetType": (0x00000800, "US"),
-    "AffectedSOPClassUID": (0x00000002, "UI"),
-    "AffectedSOPInstanceUID": (0x00001000, "UI"),
+    keyword: (tag_for_keyword(keyword), dictionary_VR(tag_for_keyword(keyword)))
+    for keyword in ("CommandField", "CommandDataSetType", "AffectedSOPClassUID", "AffectedSOPInstanceUID")
 }
 
 

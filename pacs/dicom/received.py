@@ -21,7 +21,6 @@ from pacs.ingest import PEEK_BYTES
 
 SYNC_FILE_RANGE_WRITE = 2
 START_WRITEBACK_BYTES = 1 << 16  # smaller fragments wait for the fsync
-HEAD_BYTES = PEEK_BYTES
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
 
 
@@ -62,7 +61,7 @@ class ReceivedFile:
         self._closer = weakref.finalize(self, os.close, self._fd)
         self._digest = hashlib.sha256()
         self.size = 0
-        self.head = bytearray()  # the first bytes written, for the checks that read a file's start
+        self.head = bytearray()  # the first PEEK_BYTES written, for the checks that read a file's start
         self.file = _Unbuffered()
 
     def write(self, data) -> int:
@@ -72,8 +71,8 @@ class ReceivedFile:
             written = os.write(self._fd, view)
             view = view[written:]
         self._digest.update(data)
-        if start < HEAD_BYTES:
-            self.head += memoryview(data)[: HEAD_BYTES - start]
+        if start < PEEK_BYTES:
+            self.head += data[: PEEK_BYTES - start]
         self.size += len(data)
         if _start_writeback is not None and len(data) >= START_WRITEBACK_BYTES:
             _start_writeback(self._fd, start, len(data), SYNC_FILE_RANGE_WRITE)
