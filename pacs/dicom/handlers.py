@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, connections
 from pydicom.dataset import Dataset
 from pynetdicom import evt
 from pynetdicom.acse import ACSE
@@ -82,7 +82,8 @@ def on_connection(event) -> None:
         event.assoc.acse = GatedACSE(event.assoc)  # first: nothing below may leave an association ungated
     set_nodelay(event)
     if event.assoc.is_acceptor:
-        reactor.wire(event.assoc)
+        # C-STOREs may be served in the DUL thread (``pacs.dicom.reactor``), on that thread's own connection.
+        reactor.wire(event.assoc, dul_thread_end=connections.close_all)
 
 
 def on_connection_closed(event) -> None:

@@ -18,10 +18,20 @@ Both waits are bounded (``MAX_WAIT``) so that pynetdicom's timers and kill flags
 still seen within a few milliseconds. A thread that is not wired (a requestor association Lumen opens to send
 images) keeps pynetdicom's own sleep. Checked against the pinned pynetdicom (3.0.x); the DICOM test suite runs
 every service through these waits.
+
+A C-STORE request that the DUL thread completes while the association thread has nothing to do (no message
+queued, none being served) is served where it is, in the DUL thread (``_MessageQueue``): handing it to the
+association thread and its response back costs an instance two thread switches, a wake-up and, on a listener with
+several associations, the GIL's passing between all their threads at every system call on the way. The C-STORE
+is served the same way either way (pynetdicom's storage service class, Lumen's handler, the response through the
+same queue); a C-STORE that arrives while another message is queued or served takes the usual way, so messages
+are never served two at a time on one association. A wired association serves every other message, and any
+C-STORE that does not fit (an unknown context, an association being released), in its own thread as before.
 """
 
 from __future__ import annotations
 
+import logging
 import queue
 import select
 import socket
@@ -31,22 +41,118 @@ import time as _time
 import types
 import weakref
 
+from pynetdicom import _config
 from pynetdicom import association as _association
 from pynetdicom import dul as _dul
+from pynetdicom.dimse_primitives import C_STORE
+from pynetdicom.service_class import StorageServiceClass
+from pynetdicom.sop_class import uid_to_service_class
+
+logger = logging.getLogger(__name__)
 
 MAX_WAIT = 0.01  # seconds; the longest a wired reactor sleeps without being woken
 
 
 class _SignallingQueue(queue.Queue):
-    """A ``queue.Queue`` that calls ``signal()`` after each put (the consumer waits on it, not on the queue)."""
+    """A ``queue.Queue`` that calls ``signal()`` after each put (the consumer waits on it, not on the queue), unless
+    the consumer is the thread putting (``consumer``)."""
 
-    def __init__(self, signal) -> None:
+    def __init__(self, signal, consumer: threading.Thread | None = None) -> None:
         super().__init__()
         self._signal = signal
+        self._consumer = consumer
 
     def _put(self, item) -> None:
         super()._put(item)
-        self._signal()
+        if self._consumer is None or threading.current_thread() is not self._consumer:
+            self._signal()
+
+
+class _AbortAfterFailure:
+    """Queued for the association thread when a C-STORE served in the DUL thread failed outside its handler:
+    pynetdicom aborts the association then, and only the association thread may wait for that to finish."""
+
+
+_ABORT = (None, _AbortAfterFailure())
+
+
+class _MessageQueue(_SignallingQueue):
+    """A wired acceptor's queue of received DIMSE messages (``dimse.msg_queue``, filled by the DUL thread only).
+    A C-STORE request put while the queue is empty and the association thread serves nothing is served at once
+    by the putting DUL thread instead; anything else is queued for the association thread."""
+
+    def __init__(self, assoc, signal) -> None:
+        super().__init__(signal)
+        self._assoc = weakref.ref(assoc)  # the association holds the queue: no cycle through it
+
+    def put(self, item, block: bool = True, timeout: float | None = None) -> None:
+        assoc = self._assoc()
+        if assoc is None or not self._served_here(assoc, item):
+            super().put(item, block, timeout)
+
+    def _served_here(self, assoc, item) -> bool:
+        context_id, primitive = item
+        if (
+            type(primitive) is not C_STORE
+            or self.queue
+            or threading.current_thread() is not assoc.dul
+            or not primitive.is_valid_request
+        ):
+            return False
+        serving = assoc.lumen_serving
+        if not serving.acquire(blocking=False):  # the association thread is serving a message
+            return False
+        try:
+            return _serve_store(assoc, primitive, context_id, self)
+        finally:
+            serving.release()
+
+
+def _serve_store(assoc, primitive: C_STORE, context_id: int, messages: _MessageQueue) -> bool:
+    """What ``Association._serve_request`` does with a C-STORE request, in the calling (DUL) thread; False, and
+    nothing done, where it would do anything else (log and ignore it, or abort)."""
+    context = assoc._accepted_cx.get(context_id)
+    if context is None or assoc._sent_release or not assoc.is_established:
+        return False
+    class_uid = primitive.AffectedSOPClassUID
+    extended = assoc.acceptor.accepted_common_extended.get(class_uid)
+    if extended is not None:
+        class_uid = extended[0]
+    if _config.UNRESTRICTED_STORAGE_SERVICE:
+        class_uid = "1.2.840.10008.5.1.4.1.1.1"
+    try:
+        service_class = uid_to_service_class(class_uid)
+    except Exception:  # noqa: BLE001 - whatever pynetdicom would make of it, it makes in its own thread
+        return False
+    if service_class is not StorageServiceClass:
+        return False
+    try:
+        assoc.dimse.cancel_req = {}
+        service_class(assoc).SCP(primitive, context)
+        assoc.dimse.cancel_req = {}
+    except Exception:
+        # The handler's own failures are answered by the service class; this is anything else (pynetdicom
+        # aborts the association then, and so does the association thread now).
+        logger.exception("C-STORE failed outside its handler; the association is aborted")
+        queue.Queue.put(messages, _ABORT)
+    return True
+
+
+_pynetdicom_serve_request = _association.Association._serve_request
+
+
+def _serve_request(self, msg, context_id) -> None:
+    """``Association._serve_request``, holding the association's serving lock when a wired association's own
+    thread serves (so its DUL thread serves no C-STORE meanwhile); the abort a failed C-STORE left it."""
+    if isinstance(msg, _AbortAfterFailure):
+        self.abort()
+        return
+    serving = getattr(self, "lumen_serving", None)
+    if serving is None or threading.current_thread() is not self:
+        _pynetdicom_serve_request(self, msg, context_id)
+        return
+    with serving:
+        _pynetdicom_serve_request(self, msg, context_id)
 
 
 class _Wakeup:
@@ -75,19 +181,32 @@ class _Wakeup:
         self.writer.close()
 
 
-def wire(assoc) -> None:
-    """Make an association's reactors wait on signals. Call before the association's threads start (an
-    acceptor's EVT_CONN_OPEN): the queues it replaces must still be empty."""
+def wire(assoc, *, dul_thread_end=None) -> None:
+    """Make an association's reactors wait on signals, and its DUL thread serve C-STOREs when the association
+    thread is idle. Call before the association's threads start (an acceptor's EVT_CONN_OPEN): the queues it
+    replaces must still be empty. ``dul_thread_end`` is called in the DUL thread as it ends (what its C-STORE
+    handlers opened in that thread, such as a database connection, is closed there)."""
     dul, dimse = assoc.dul, assoc.dimse
     if getattr(dul, "lumen_wakeup", None) is not None:
         return
     activity = threading.Event()
     wakeup = _Wakeup()
-    dul.to_provider_queue = _SignallingQueue(wakeup.set)
+    dul.to_provider_queue = _SignallingQueue(wakeup.set, consumer=dul)
     dul.to_user_queue = _SignallingQueue(activity.set)
-    dimse.msg_queue = _SignallingQueue(activity.set)
+    dimse.msg_queue = _MessageQueue(assoc, activity.set)
     dul.lumen_wakeup = wakeup
     assoc.lumen_activity = activity
+    assoc.lumen_serving = threading.Lock()
+    if dul_thread_end is not None:
+        target = dul._target  # the thread's run_reactor, bound when pynetdicom made the thread
+
+        def run_then_end(*args, **kwargs) -> None:
+            try:
+                target(*args, **kwargs)
+            finally:
+                dul_thread_end()
+
+        dul._target = run_then_end
     # Closed with the connection (EVT_CONN_CLOSE), or at the latest when the association is collected (the
     # finalizer holds the socket pair only: anything holding the association would keep it alive).
     weakref.finalize(assoc, wakeup.close)
@@ -151,3 +270,4 @@ def install() -> None:
     shim.sleep = _sleep
     _dul.time = shim
     _association.time = shim
+    _association.Association._serve_request = _serve_request

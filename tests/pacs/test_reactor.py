@@ -4,6 +4,7 @@ import select
 import threading
 import time
 
+from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
 from pynetdicom import AE
 from pynetdicom.sop_class import CTImageStorage, Verification
@@ -98,3 +99,101 @@ def test_an_association_and_its_wake_up_sockets_are_released_once_it_ends(listen
     assert gone() is None  # nothing Lumen added keeps a finished association alive
     assert wakeup.reader.fileno() == -1
     assert wakeup.writer.fileno() == -1
+
+
+def _record_threads(monkeypatch) -> list[tuple[str, str]]:
+    """(service, kind of thread) for each request a handler checks the caller's rights for."""
+    from pacs.dicom import handlers
+
+    seen = []
+    refused = handlers.access.refused
+
+    def recording(assoc, service):
+        seen.append((service, type(threading.current_thread()).__name__))
+        return refused(assoc, service)
+
+    monkeypatch.setattr(handlers.access, "refused", recording)
+    return seen
+
+
+def test_c_stores_are_served_in_the_dul_thread_while_the_association_thread_is_idle(listener, scu_node, monkeypatch):
+    from django.db import connections
+
+    seen = _record_threads(monkeypatch)
+    ended = []
+    close_all = connections.close_all
+    monkeypatch.setattr(
+        connections, "close_all", lambda: (ended.append(type(threading.current_thread()).__name__), close_all())
+    )
+    ae = AE(SCU_AE)
+    ae.add_requested_context(CTImageStorage, "1.2.840.10008.1.2.1")
+    ae.add_requested_context(Verification)
+    assoc = ae.associate(listener.host, listener.port, ae_title=listener.ae_title)
+    assert assoc.is_established
+    study, series = generate_uid(), generate_uid()
+    try:
+        for number in range(1, 6):
+            assert assoc.send_c_store(ct_dataset(study_uid=study, series_uid=series, number=number)).Status == 0
+        assert assoc.send_c_echo().Status == 0
+    finally:
+        assoc.release()
+    assert seen == [("store", "DULServiceProvider")] * 5 + [("echo", "Association")]
+    assert Instance.objects.filter(series__series_instance_uid=series).count() == 5
+    deadline = time.monotonic() + 5
+    while "DULServiceProvider" not in ended and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert "DULServiceProvider" in ended  # the DUL thread's own database connection closed as it ended
+
+
+def test_a_c_store_arriving_while_the_association_thread_serves_waits_its_turn(listener, scu_node, monkeypatch):
+    seen = _record_threads(monkeypatch)
+    ae = AE(SCU_AE)
+    ae.add_requested_context(CTImageStorage, "1.2.840.10008.1.2.1")
+    assoc = ae.associate(listener.host, listener.port, ae_title=listener.ae_title)
+    assert assoc.is_established
+    (acceptor,) = _server_side(listener.port)
+    study, series = generate_uid(), generate_uid()
+    statuses = []
+    try:
+        with acceptor.lumen_serving:  # as if the association thread were serving another message
+            sender = threading.Thread(
+                target=lambda: statuses.append(
+                    assoc.send_c_store(ct_dataset(study_uid=study, series_uid=series, number=1)).Status
+                )
+            )
+            sender.start()
+            time.sleep(0.5)  # long enough for the DUL thread to have served it, had it done so
+            assert seen == []  # queued for the association thread, which waits for the lock
+            assert statuses == []
+        sender.join(10)
+        assert statuses == [0]
+        assert assoc.send_c_store(ct_dataset(study_uid=study, series_uid=series, number=2)).Status == 0
+    finally:
+        assoc.release()
+    assert seen == [("store", "Association"), ("store", "DULServiceProvider")]
+    assert Instance.objects.filter(series__series_instance_uid=series).count() == 2
+
+
+def test_a_c_store_failing_outside_its_handler_in_the_dul_thread_aborts_the_association(
+    listener, scu_node, monkeypatch
+):
+    from pynetdicom.service_class import StorageServiceClass
+
+    def broken(self, req, context):
+        raise RuntimeError("broken service class")
+
+    monkeypatch.setattr(StorageServiceClass, "SCP", broken)
+    ae = AE(SCU_AE)
+    ae.add_requested_context(CTImageStorage, "1.2.840.10008.1.2.1")
+    assoc = ae.associate(listener.host, listener.port, ae_title=listener.ae_title)
+    assert assoc.is_established
+    status = assoc.send_c_store(ct_dataset(study_uid=generate_uid(), series_uid=generate_uid(), number=1))
+    assert status == Dataset()  # no response: the association was aborted
+    deadline = time.monotonic() + 5
+    while not assoc.is_aborted and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert assoc.is_aborted
+    deadline = time.monotonic() + 5
+    while _server_side(listener.port) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _server_side(listener.port) == []  # both of the listener's threads for it ended
