@@ -90,14 +90,22 @@ class Unsure(Exception):  # noqa: N818 - a verdict: leave this file to pydicom
     pass
 
 
-def read(data: bytes, transfer_syntax: str, start: int) -> dict | None:
+def read(data: bytes, transfer_syntax: str, start: int, size: int | None = None) -> dict | None:
     """The data set's DICOM JSON, bulk data (binary values over 3 KB) as ``bulkdata/<tag>`` URIs, from ``data``
-    (the whole file) at ``start`` (just after the file meta); None where it is not sure to equal pydicom's."""
+    (the whole file) at ``start`` (just after the file meta); None where it is not sure to equal pydicom's.
+
+    ``size``: the whole file's size, when ``data`` is only its first bytes. Then every element must lie in ``data``
+    but the top-level bulk data, whose values are never read, only checked to end within the file: for most
+    images, everything before the pixel data (None otherwise, for the whole file to be read)."""
     if transfer_syntax in NOT_EXPLICIT_LITTLE_ENDIAN:
         return None
+    if size is None:
+        size = len(data)
+    elif size < len(data):
+        return None
     try:
-        reader = _Reader(data)
-        document, bulk, _ = reader.elements(start, len(data), top=True)
+        reader = _Reader(data, size)
+        document, bulk, _ = reader.elements(start, size, top=True)
     except (Unsure, UnicodeDecodeError, ValueError, IndexError, struct.error, RecursionError):
         return None
     document.update(bulk)  # as pydicom's path has them: after the other elements
@@ -105,8 +113,9 @@ def read(data: bytes, transfer_syntax: str, start: int) -> dict | None:
 
 
 class _Reader:
-    def __init__(self, data: bytes):
+    def __init__(self, data: bytes, size: int):
         self.data = data
+        self.size = size  # the file's; ``data`` may hold only its start
         self.encoding = "latin-1"
 
     def elements(
@@ -150,7 +159,10 @@ class _Reader:
                 continue
             value_end = pos + length
             if value_end > len(data):
-                raise Unsure
+                # Past the end of the file, or past what is at hand of it and not top-level bulk data (which is
+                # never read): the whole file is read instead.
+                if value_end > self.size or not (top and vr in BINARY_VRS and length > BULK_THRESHOLD):
+                    raise Unsure
             if tag == SPECIFIC_CHARACTER_SET:
                 if not top:
                     raise Unsure

@@ -161,13 +161,23 @@ def valid_uid(value) -> bool:
 
 
 def parse(
-    path: Path, *, expected_sop_instance_uid: str | None = None, expected_sop_class_uid: str | None = None
+    path: Path | str,
+    *,
+    expected_sop_instance_uid: str | None = None,
+    expected_sop_class_uid: str | None = None,
+    head: bytes | None = None,
+    size: int | None = None,
 ) -> Parsed:
     """Parse the header, check the file is whole and its identity sound, and build its DICOM JSON metadata.
 
     Most files are read by ``pacs.dicomjson`` straight from their bytes; what it is not sure of, pydicom reads
-    (and says what is wrong with a broken file). Both give the same document."""
-    header = _read_directly(path) or _read_with_pydicom(path)
+    (and says what is wrong with a broken file). Both give the same document. ``head`` and ``size``: the file's
+    first bytes as written and its size, when at hand (a received file): a header that lies wholly in them is read
+    from them, without opening the file."""
+    header = None
+    if head is not None and size is not None:
+        header = _read_head(head, size)
+    header = header or _read_directly(path) or _read_with_pydicom(path)
     transfer_syntax, media_uid, metadata = header
     parsed = Parsed(transfer_syntax_uid=transfer_syntax, metadata=metadata)
     if not valid_uid(transfer_syntax):
@@ -188,7 +198,17 @@ def parse(
     return parsed
 
 
-def _read_directly(path: Path) -> tuple[str, str | None, dict] | None:
+def _read_head(head: bytes, size: int) -> tuple[str, str | None, dict] | None:
+    """``_read_directly`` from a file's first bytes and its size, or None (also where the header runs past them)."""
+    meta = dicomjson.file_meta(head)
+    if meta is None:
+        return None
+    syntax, media_uid, start = meta
+    document = dicomjson.read(head, syntax, start, size)
+    return None if document is None else (syntax, media_uid, document)
+
+
+def _read_directly(path: Path | str) -> tuple[str, str | None, dict] | None:
     """(transfer syntax, Media Storage SOP Instance UID, DICOM JSON) by ``pacs.dicomjson``, or None."""
     try:
         with open(path, "rb", buffering=0) as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:

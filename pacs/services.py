@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -56,29 +56,34 @@ def ingest_file(
     expected_sop_class_uid: str | None = None,
     digest: tuple[str, int] | None = None,
     head: bytes | None = None,
+    descriptor: int | None = None,
 ) -> Stored:
     """Store and index one DICOM Part-10 file. Raises ``Rejected`` with a DICOM status and a reason.
 
     ``owned``: the file is a temporary under the storage root's incoming directory that may be renamed into
     place (C-STORE receives straight there); otherwise it is copied first and the source is left untouched.
     ``digest``: the file's SHA-256 and size, when taken as it was written (an owned file only); ``head``: its first
-    bytes as written, when kept (an owned file only), so its start is not read back.
+    bytes as written, when kept (an owned file only), so its start is not read back; ``descriptor``: the file's
+    open descriptor, when its writer still holds it (with ``digest`` only): fsynced through it, never closed here.
+    The temporary is renamed into place, or removed, whatever happens.
     """
     temp = path if owned else storage.copy_to_temp(Path(path))
+    return _ingest(
+        temp,
+        source,
+        expected_sop_instance_uid,
+        expected_sop_class_uid,
+        digest if owned else None,
+        head if owned else None,
+        descriptor if owned and digest is not None else None,
+    )
+
+
+def _unlink(path: Path | str) -> None:
     try:
-        return _ingest(
-            temp,
-            source,
-            expected_sop_instance_uid,
-            expected_sop_class_uid,
-            digest if owned else None,
-            head if owned else None,
-        )
-    finally:
-        try:
-            os.unlink(temp)  # renamed away on success; a leftover is removed whatever happened
-        except FileNotFoundError:
-            pass
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 _fsync_pool: tuple[int, ThreadPoolExecutor] | None = None
@@ -103,13 +108,15 @@ class _Placement:
     up without its row (refused, a duplicate, a crash) is removed here or by the start-up clean-up.
     """
 
-    def __init__(self, temp: Path | str, digest: tuple[str, int] | None):
+    def __init__(self, temp: Path | str, digest: tuple[str, int] | None, descriptor: int | None = None):
         self.temp = temp
         self._digest = digest
         self.identity: tuple[str, str, str] | None = None
         self.relative: str | None = None
         self.kept = False
-        self._handle = open(temp, "rb+", buffering=0)  # noqa: SIM115 - closed by the job, or by close() if it never ran
+        self._descriptor = descriptor  # its writer's, still open: the job fsyncs through it and leaves it open
+        # Otherwise a handle of its own, closed by the job, or by close() if the job never ran.
+        self._handle = None if descriptor is not None else open(temp, "rb+", buffering=0)  # noqa: SIM115
         self._job: Future | None = None
 
     @property
@@ -120,7 +127,9 @@ class _Placement:
         directory = None
         if identity is not None and all(valid_uid(uid) for uid in identity):
             directory = os.path.dirname(self._move(identity))
-        self._job = _durability_pool().submit(storage.seal, self._handle, directory, self._digest)
+        self._job = _durability_pool().submit(
+            storage.seal, self._handle, directory, self._digest, descriptor=self._descriptor
+        )
 
     def settle(self, identity: tuple[str, str, str]) -> str:
         """Put the file where the parsed header says (where it is already, unless the peek had no answer or a
@@ -142,8 +151,13 @@ class _Placement:
 
     def close(self) -> None:
         if self._job is None or self._job.cancel():  # never started: no hashing, no fsync, no open file
-            self._handle.close()
-        if not self.kept and self.relative:
+            if self._handle is not None:
+                self._handle.close()
+        elif self._descriptor is not None:
+            wait([self._job])  # done with the writer's descriptor before its writer closes it
+        if self.relative is None:
+            _unlink(self.temp)  # never moved into place
+        elif not self.kept:
             storage.remove(self.relative)
 
 
@@ -154,14 +168,26 @@ def _ingest(
     expected_class: str | None,
     digest: tuple[str, int] | None,
     head: bytes | None = None,
+    descriptor: int | None = None,
 ) -> Stored:
-    if check_preamble(temp, head):
-        zero_preamble(temp)
-        digest = head = None  # taken of the bytes as they were
-    placement = _Placement(temp, digest)
     try:
+        if check_preamble(temp, head):
+            zero_preamble(temp)
+            digest = head = descriptor = None  # taken of the bytes as they were
+        placement = _Placement(temp, digest, descriptor)
+    except BaseException:
+        _unlink(temp)
+        raise
+    try:
+        head = bytes(head) if head is not None else None
         placement.start(peek_identity(temp, head))
-        parsed = parse(placement.path, expected_sop_instance_uid=expected_sop, expected_sop_class_uid=expected_class)
+        parsed = parse(
+            placement.path,
+            expected_sop_instance_uid=expected_sop,
+            expected_sop_class_uid=expected_class,
+            head=head,
+            size=digest[1] if digest is not None else None,
+        )
         sop_uid = parsed.uid("SOPInstanceUID")
         existing = None
         if settings.LUMEN_DUPLICATE_POLICY == DuplicatePolicy.REPLACE:

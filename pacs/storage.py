@@ -160,14 +160,19 @@ def move_into_place_text(temp: Path | str, relative: str) -> str:
     return final
 
 
-def seal(handle, directory: Path | str | None, digest: tuple[str, int] | None = None) -> tuple[str, int]:
+def seal(
+    handle, directory: Path | str | None, digest: tuple[str, int] | None = None, *, descriptor: int | None = None
+) -> tuple[str, int]:
     """The file's SHA-256 and size (``digest``, if taken as it was written; else read here) once its bytes are on
     disk, and then ``directory`` fsynced too (where the file was renamed to before): one job that leaves the file's
-    bytes and its name on disk. Run in a pool thread while the header is parsed; the handle is closed when done."""
+    bytes and its name on disk. Run in a pool thread while the header is parsed; the handle is closed when done.
+    With ``descriptor`` (its writer's, and ``digest``) instead of a handle: fsynced through it, left open."""
     if digest is None:
         digest = sha256_and_fsync_open(handle)
     try:
-        if not handle.closed:  # hashed as written: only the fsync is left to do
+        if descriptor is not None:
+            os.fsync(descriptor)
+        elif not handle.closed:  # hashed as written: only the fsync is left to do
             with handle:
                 os.fsync(handle.fileno())
         if directory is not None:

@@ -110,10 +110,12 @@ def handle_store(event):
     request = event.request
     received = request._dataset_file
     if isinstance(received, ReceivedFile):  # received into the incoming directory, hashed as it arrived
+        received.flush()
         path, owned, digest, head = received.name, True, (received.sha256(), received.size), received.head
+        descriptor = received.fileno()
     else:
         path = Path(event.dataset_path)
-        owned, digest, head = path.parent == storage.incoming_dir(), None, None
+        owned, digest, head, descriptor = path.parent == storage.incoming_dir(), None, None, None
     try:
         services.ingest_file(
             path,
@@ -123,6 +125,7 @@ def handle_store(event):
             expected_sop_class_uid=str(request.AffectedSOPClassUID),
             digest=digest,
             head=head,
+            descriptor=descriptor,
         )
     except Rejected as exc:
         logger.warning("C-STORE refused (0x%04X): %s", exc.status, exc.reason)

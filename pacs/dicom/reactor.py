@@ -44,6 +44,7 @@ import weakref
 from pynetdicom import _config
 from pynetdicom import association as _association
 from pynetdicom import dul as _dul
+from pynetdicom import transport as _transport
 from pynetdicom.dimse_primitives import C_STORE
 from pynetdicom.service_class import StorageServiceClass
 from pynetdicom.sop_class import uid_to_service_class
@@ -234,11 +235,27 @@ def _dul_wait(dul, seconds: float) -> None:
         poller = select.poll()  # not select(): a busy listener's descriptors may be numbered past 1024
         poller.register(peer, select.POLLIN)
         poller.register(wakeup.reader, select.POLLIN)
-        poller.poll(MAX_WAIT * 1000)
+        signalled = wakeup.reader.fileno()
+        ready = poller.poll(MAX_WAIT * 1000)
     except (OSError, ValueError):  # the socket closed under us: pynetdicom's loop notices on its next turn
         _time.sleep(seconds)
         return
-    wakeup.drain()
+    for descriptor, events in ready:
+        if descriptor == signalled:
+            wakeup.drain()
+        elif events == select.POLLIN:  # data waiting, and nothing else to report (a hang-up, an error)
+            dul.socket.lumen_readable = True
+
+
+_pynetdicom_ready = _transport.AssociationSocket.ready
+
+
+def _socket_ready(self) -> bool:
+    """``AssociationSocket.ready``, without asking the kernel again when the DUL thread's wait has just seen data
+    waiting on the socket (only that thread reads it, so the data is still there)."""
+    if self.__dict__.pop("lumen_readable", False) and self.socket is not None and self._is_connected:
+        return True
+    return _pynetdicom_ready.fget(self)
 
 
 def _association_wait(activity: threading.Event) -> None:
@@ -271,3 +288,4 @@ def install() -> None:
     _dul.time = shim
     _association.time = shim
     _association.Association._serve_request = _serve_request
+    _transport.AssociationSocket.ready = property(_socket_ready)

@@ -5,6 +5,10 @@ two more things with every fragment, while the sender is still sending: it feeds
 (so the stored file is never read back to hash it), and it asks the kernel to start writing the fragment to disk
 (Linux ``sync_file_range``, which does not wait), so the fsync that a C-STORE success waits for finds little
 left to write. Nothing here makes anything durable: the ingest service still fsyncs file and directory.
+
+pynetdicom writes the preamble, ``DICM`` and the file meta information as three small writes before the first
+fragment; they are held and written with that fragment, in one system call (``os.writev``). Whatever is held is
+written at the latest by ``flush()``, which pynetdicom calls after every fragment, or by ``close()``.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pacs.ingest import PEEK_BYTES
 
 SYNC_FILE_RANGE_WRITE = 2
 START_WRITEBACK_BYTES = 1 << 16  # smaller fragments wait for the fsync
+HOLD_BYTES = 1024  # writes held back while nothing is in the file yet, to go with the next in one system call
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
 
 
@@ -36,13 +41,6 @@ def _sync_file_range():
 
 
 _start_writeback = _sync_file_range()
-
-
-class _Unbuffered:
-    """``.file.flush()``, which pynetdicom calls after each fragment: writes are unbuffered, so nothing to do."""
-
-    def flush(self) -> None:
-        pass
 
 
 class ReceivedFile:
@@ -62,27 +60,55 @@ class ReceivedFile:
         self._digest = hashlib.sha256()
         self.size = 0
         self.head = bytearray()  # the first PEEK_BYTES written, for the checks that read a file's start
-        self.file = _Unbuffered()
+        self._held = bytearray()  # small writes not in the file yet (see the module's account)
+        self.file = self  # pynetdicom calls ``.file.flush()`` after each fragment
 
     def write(self, data) -> int:
-        view = memoryview(data)
+        length = len(data)
         start = self.size
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
-        self._digest.update(data)
         if start < PEEK_BYTES:
             self.head += data[: PEEK_BYTES - start]
-        self.size += len(data)
-        if _start_writeback is not None and len(data) >= START_WRITEBACK_BYTES:
-            _start_writeback(self._fd, start, len(data), SYNC_FILE_RANGE_WRITE)
-        return len(data)
+        self._digest.update(data)
+        self.size += length
+        if start == len(self._held) and start + length < HOLD_BYTES:  # nothing in the file yet
+            self._held += data
+            return length
+        if self._held:
+            self._write_all([self._held, data])
+            self._held = bytearray()
+        else:
+            self._write_all([data])
+        if _start_writeback is not None and length >= START_WRITEBACK_BYTES:
+            _start_writeback(self._fd, start, length, SYNC_FILE_RANGE_WRITE)
+        return length
+
+    def _write_all(self, buffers) -> None:
+        views = [memoryview(buffer) for buffer in buffers]
+        while views:
+            written = os.writev(self._fd, views)
+            while views and written >= len(views[0]):
+                written -= len(views.pop(0))
+            if views:
+                views[0] = views[0][written:]
+
+    def flush(self) -> None:
+        """Write whatever is held (everything else went to the file as it came)."""
+        if self._held:
+            self._write_all([self._held])
+            self._held = bytearray()
+
+    def fileno(self) -> int:
+        return self._fd
 
     def sha256(self) -> str:
         return self._digest.hexdigest()
 
     def close(self) -> None:
-        self._closer()  # closes once, whoever asks first
+        try:
+            if self._closer.alive:
+                self.flush()
+        finally:
+            self._closer()  # closes once, whoever asks first
 
     def __enter__(self):
         return self

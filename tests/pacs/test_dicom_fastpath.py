@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import errno
 import hashlib
+import os
 import queue
 import socket
 import struct
@@ -275,6 +276,34 @@ def test_received_file_hashes_what_it_writes(storage_root):
     assert bytes(received.head) == content[:PEEK_BYTES]  # its start kept for the checks, not read back
     with pytest.raises(ValueError, match="only writes new binary files"):
         ReceivedFile(delete=True)
+
+
+def test_received_file_writes_the_small_writes_before_its_first_fragment_with_it(storage_root, monkeypatch):
+    calls = []
+    writev = os.writev
+    monkeypatch.setattr(os, "writev", lambda fd, buffers: calls.append(len(buffers)) or writev(fd, buffers))
+    received = ReceivedFile()
+    for chunk in (b"\x00" * 128, b"DICM", b"M" * 222):  # preamble, prefix and file meta, as pynetdicom writes them
+        received.write(chunk)
+    assert os.path.getsize(received.name) == 0  # held
+    assert calls == []
+    received.write(b"F" * 131_060)  # the first fragment: all four in one system call
+    assert calls == [2]
+    received.file.flush()
+    assert calls == [2]  # nothing was left to write
+    received.write(b"L" * 40)  # a small last fragment, once the file has begun: written at once
+    assert calls == [2, 1]
+    assert os.path.getsize(received.name) == received.size == 128 + 4 + 222 + 131_060 + 40
+
+    tiny = ReceivedFile()  # a data set so small that all of it is held: flush() (after each fragment) writes it
+    for chunk in (b"\x00" * 128, b"DICM", b"M" * 222, b"D" * 100):
+        tiny.write(chunk)
+    assert os.path.getsize(tiny.name) == 0
+    tiny.file.flush()
+    assert _written(tiny) == b"\x00" * 128 + b"DICM" + b"M" * 222 + b"D" * 100
+    held = ReceivedFile()
+    held.write(b"\x00" * 128)
+    assert _written(held) == b"\x00" * 128  # close() writes what is held
 
 
 def test_c_store_through_the_short_cuts_stores_a_sound_file(listener, scu_node, tmp_path):

@@ -15,7 +15,7 @@ from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from pacs import ingest
 from pacs.ingest import Rejected
-from tests.pacs.conftest import ct_dataset
+from tests.pacs.conftest import ct_dataset, write_series
 
 TEST_FILES = sorted(p for p in map(Path, get_testdata_files()) if p.is_file())
 
@@ -177,3 +177,38 @@ def test_sequences_nested_deeper_than_any_modality_writes_are_left_to_pydicom(tm
     path = tmp_path / "deep.dcm"
     ds.save_as(path, enforce_file_format=True)
     assert ingest._read_directly(path) is None
+
+
+def test_a_header_within_the_first_bytes_is_read_from_them_as_from_the_whole_file():
+    """A received file's kept head and size: the same document as the whole file gives, or None (then the whole
+    file is read); never a different one."""
+    from_head = 0
+    for path in TEST_FILES:
+        data = path.read_bytes()
+        whole = ingest._read_directly(path)
+        head = ingest._read_head(data[: ingest.PEEK_BYTES], len(data))
+        if head is None:
+            continue
+        from_head += 1
+        assert head == whole, path.name
+        assert len(data) > ingest.PEEK_BYTES or head == ingest._read_head(data, len(data)), path.name
+    assert from_head >= 60  # most: their pixel data, read by no one, starts within the first 16 KB
+
+
+def test_the_head_is_not_taken_for_a_file_that_ends_too_soon_or_a_header_that_runs_past_it(tmp_path):
+    _, (path,) = write_series(tmp_path, 1, size=256)
+    data = path.read_bytes()
+    head = data[: ingest.PEEK_BYTES]
+    document = ingest._read_head(head, len(data))
+    assert document is not None
+    assert document == ingest._read_directly(path)
+    # The pixel data would end past the file's end (a truncated file): not read from the head...
+    assert ingest._read_head(head, len(data) - 1) is None
+    cut = tmp_path / "cut.dcm"
+    cut.write_bytes(data[:-1])
+    with pytest.raises(Rejected, match="truncated"):  # ...but from the file, by pydicom, which refuses it
+        ingest.parse(cut, head=head, size=len(data) - 1)
+    assert ingest._read_head(head, len(head) - 1) is None  # a size smaller than what is at hand
+    # Header elements (not bulk data) that run past what is at hand: the whole file has to be read.
+    assert ingest._read_head(data[:400], len(data)) is None
+    assert ingest.parse(path, head=data[:400], size=len(data)).metadata == document[2]

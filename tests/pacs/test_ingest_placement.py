@@ -191,3 +191,42 @@ def test_valid_uid_agrees_with_pydicom(value):
 
 def test_valid_uid_refuses_what_is_not_text():
     assert [valid_uid(value) for value in (None, 1.2, b"1.2.3", ["1.2.3"])] == [False] * 4
+
+
+def test_a_received_instance_is_parsed_from_its_kept_head_and_fsynced_through_its_writers_descriptor(
+    listener, scu_node, monkeypatch
+):
+    """Over C-STORE the header is read from the bytes kept as they arrived (the file is not opened to parse it),
+    and the file is fsynced through the receiver's own descriptor, which stays its receiver's to close."""
+    from pynetdicom import AE
+    from pynetdicom.sop_class import CTImageStorage
+
+    from pacs import ingest
+    from tests.pacs.conftest import SCU_AE
+
+    opened, sealed = [], []
+    read_directly, seal = ingest._read_directly, storage.seal
+    monkeypatch.setattr(ingest, "_read_directly", lambda path: opened.append(path) or read_directly(path))
+    monkeypatch.setattr(
+        storage, "seal", lambda *args, **kwargs: sealed.append((args[0], kwargs["descriptor"])) or seal(*args, **kwargs)
+    )
+    ae = AE(SCU_AE)
+    ae.add_requested_context(CTImageStorage, "1.2.840.10008.1.2.1")
+    assoc = ae.associate(listener.host, listener.port, ae_title=listener.ae_title)
+    study, series = generate_uid(), generate_uid()
+    sent = [ct_dataset(study_uid=study, series_uid=series, number=n, size=256) for n in (1, 2)]
+    try:
+        for ds in sent:
+            assert assoc.send_c_store(ds).Status == 0
+    finally:
+        assoc.release()
+    assert opened == []
+    assert len(sealed) == 2
+    assert all(handle is None and isinstance(descriptor, int) for handle, descriptor in sealed)
+    for ds in sent:
+        instance = Instance.objects.get(sop_instance_uid=ds.SOPInstanceUID)
+        data = storage.absolute(instance.path).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == instance.sha256
+        assert instance.size_bytes == len(data)
+        assert instance.metadata == ingest._read_directly(storage.absolute(instance.path))[2]
+    assert list((storage.incoming_dir()).iterdir()) == []  # no temporary left behind

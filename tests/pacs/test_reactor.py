@@ -197,3 +197,31 @@ def test_a_c_store_failing_outside_its_handler_in_the_dul_thread_aborts_the_asso
     while _server_side(listener.port) and time.monotonic() < deadline:
         time.sleep(0.01)
     assert _server_side(listener.port) == []  # both of the listener's threads for it ended
+
+
+def test_the_socket_is_not_asked_again_when_the_dul_wait_has_just_seen_data(monkeypatch):
+    import socket
+    import types
+
+    reactor.install()
+    reader, writer = socket.socketpair()
+    try:
+        fake = types.SimpleNamespace(socket=reader, _is_connected=True, event_queue=None)
+        asked = []
+        real_select = select.select
+        monkeypatch.setattr(select, "select", lambda *args: asked.append(args) or real_select(*args))
+        assert reactor._socket_ready(fake) is False  # nothing waiting: the kernel is asked
+        assert len(asked) == 1
+        fake.lumen_readable = True  # the wait's poll saw data
+        assert reactor._socket_ready(fake) is True
+        assert len(asked) == 1  # not asked again
+        assert reactor._socket_ready(fake) is False  # the word is used once
+        assert len(asked) == 2
+        fake.lumen_readable, fake._is_connected = True, False
+        assert reactor._socket_ready(fake) is False  # closed meanwhile: pynetdicom's answer
+        writer.send(b"x")
+        fake._is_connected = True
+        assert reactor._socket_ready(fake) is True
+    finally:
+        reader.close()
+        writer.close()
