@@ -350,44 +350,84 @@ _PDU_TYPES = frozenset(range(0x01, 0x08))
 _PDV_HEADER = Struct(">LB")  # item length, presentation context ID (PS3.8 9.3.5.1)
 
 
-def receive(sock, nr_bytes: int, prefix: bytes = b"") -> bytearray:
+def receive(sock, nr_bytes: int, prefix: bytes = b"", ahead: int = 0) -> bytearray:
     """``prefix`` and then ``nr_bytes`` read from ``sock``, in one buffer; fewer only if the peer closed. The buffer
-    grows as data arrives, so a peer that announces a huge PDU and sends little costs little memory."""
-    received, end = len(prefix), len(prefix) + nr_bytes
-    buffer = bytearray(min(end, received + FIRST_READ))
-    buffer[:received] = prefix
+    grows as data arrives, so a peer that announces a huge PDU and sends little costs little memory. With
+    ``ahead``, up to that many bytes more are taken if they have arrived already (they follow what was asked for:
+    the caller keeps them)."""
+    end = len(prefix) + nr_bytes
+    buffer = bytearray(min(end + ahead, len(prefix) + FIRST_READ))
+    buffer[: len(prefix)] = prefix
+    return _read_into(sock, buffer, len(prefix), end, ahead)
+
+
+def _read_into(sock, buffer: bytearray, received: int, end: int, ahead: int) -> bytearray:
+    """``buffer``, its first ``received`` bytes read already, filled from ``sock`` to ``end`` and up to ``ahead``
+    bytes past it (growing as data arrives), and cut to what was read."""
     while received < end:
-        if received == len(buffer):
-            buffer += bytes(min(end - received, received))
+        if received >= len(buffer):
+            buffer += bytes(min(end + ahead - received, max(received, FIRST_READ)))
         with memoryview(buffer) as view:
             count = sock.recv_into(view[received:])
         if not count:
-            del buffer[received:]
             break
         received += count
+    del buffer[received:]
     return buffer
 
 
+READ_AHEAD = 1 << 16  # bytes asked for past the PDU being read: the next one's start, when it has arrived
+
+
+def next_pdu(sock, inbox: bytearray) -> bytearray:
+    """The next PDU read from ``sock``, header included, in one buffer (shorter only if the peer closed; just its
+    header if its type is unknown), taking first what ``inbox`` holds: the bytes read past the previous PDU. Bytes
+    read past this one are left in ``inbox``. Asking the kernel for the next PDU's start with each one usually saves
+    a call for its header, and the wait before it (``pacs.dicom.reactor`` looks in the inbox first)."""
+    if len(inbox) < 6:
+        stream = receive(sock, 6 - len(inbox), bytes(inbox), ahead=FIRST_READ)
+    else:
+        stream = inbox[:]
+    inbox.clear()
+    if len(stream) < 6:
+        return stream
+    if stream[0] not in _PDU_TYPES:
+        del stream[6:]
+        return stream
+    end = 6 + _PDU_HEADER.unpack_from(stream)[2]
+    if len(stream) < end:
+        _read_into(sock, stream, len(stream), end, READ_AHEAD)
+    if len(stream) > end:
+        inbox += stream[end:]
+        del stream[end:]
+    return stream
+
+
+def _inbox(provider) -> bytearray:
+    """The bytes read past the last PDU on this association's socket (kept on the socket object)."""
+    assoc_socket = provider.socket
+    inbox = assoc_socket.__dict__.get("lumen_inbox")
+    if inbox is None:
+        inbox = assoc_socket.lumen_inbox = bytearray()
+    return inbox
+
+
 def _read_pdu_data(self) -> None:
-    """``DULServiceProvider._read_pdu_data``, the PDU's body read into the buffer its header starts (pynetdicom
-    reads the two apart and copies them together): the same events queued and messages logged on every path."""
+    """``DULServiceProvider._read_pdu_data``, the PDU read in one buffer with the start of the next one, when it has
+    arrived (pynetdicom reads header and body apart and copies them together): the same events queued and
+    messages logged on every path."""
     try:
-        header = receive(self.socket.socket, 6)
+        stream = next_pdu(self.socket.socket, _inbox(self))
     except (OSError, TimeoutError) as exc:
         _closed_early(self, exc)
         return
-    if len(header) < 6:
+    if len(stream) < 6:
         self.event_queue.put("Evt17")  # transport connection closed
         return
-    pdu_type, _, pdu_length = _PDU_HEADER.unpack(header)
+    pdu_type, _, pdu_length = _PDU_HEADER.unpack_from(stream)
     if pdu_type not in _PDU_TYPES:
         dul.LOGGER.error(f"Unknown PDU type received '0x{pdu_type:02X}'")
         self.event_queue.put("Evt19")  # unrecognised or invalid PDU
-        return
-    try:
-        stream = receive(self.socket.socket, pdu_length, header)
-    except (OSError, TimeoutError) as exc:
-        _closed_early(self, exc)
         return
     if len(stream) != 6 + pdu_length:
         dul.LOGGER.error(

@@ -231,6 +231,8 @@ def _dul_wait(dul, seconds: float) -> None:
     if wakeup is None or peer is None:
         _time.sleep(seconds)
         return
+    if _read_ahead(dul.socket):
+        return  # the start of a PDU has arrived already: no need to wait for it
     try:
         poller = select.poll()  # not select(): a busy listener's descriptors may be numbered past 1024
         poller.register(peer, select.POLLIN)
@@ -252,10 +254,16 @@ _pynetdicom_ready = _transport.AssociationSocket.ready
 
 def _socket_ready(self) -> bool:
     """``AssociationSocket.ready``, without asking the kernel again when the DUL thread's wait has just seen data
-    waiting on the socket (only that thread reads it, so the data is still there)."""
-    if self.__dict__.pop("lumen_readable", False) and self.socket is not None and self._is_connected:
+    waiting on the socket (only that thread reads it, so the data is still there), or when bytes read past the
+    last PDU are waiting in Lumen's inbox (``pacs.dicom.fastpath.next_pdu``)."""
+    readable = self.__dict__.pop("lumen_readable", False) or _read_ahead(self)
+    if readable and self.socket is not None and self._is_connected:
         return True
     return _pynetdicom_ready.fget(self)
+
+
+def _read_ahead(assoc_socket) -> bool:
+    return bool(getattr(assoc_socket, "__dict__", {}).get("lumen_inbox"))
 
 
 def _association_wait(activity: threading.Event) -> None:

@@ -278,6 +278,19 @@ def test_received_file_hashes_what_it_writes(storage_root):
         ReceivedFile(delete=True)
 
 
+def test_received_file_starts_writing_back_every_256_kb(storage_root, monkeypatch):
+    from pacs.dicom import received as module
+
+    calls = []
+    monkeypatch.setattr(module, "_start_writeback", lambda fd, offset, count, flags: calls.append((offset, count)))
+    received = ReceivedFile()
+    for chunk in (b"\x00" * 128, b"DICM", b"M" * 222, *[b"F" * 131_060] * 6, b"L" * 568):
+        received.write(chunk)
+    received.close()
+    assert calls == [(0, 262_474), (262_474, 393_180)]  # contiguous, from the start, never past what was written
+    assert os.path.getsize(received.name) == received.size == 354 + 6 * 131_060 + 568
+
+
 def test_received_file_writes_the_small_writes_before_its_first_fragment_with_it(storage_root, monkeypatch):
     calls = []
     writev = os.writev
@@ -387,6 +400,58 @@ def test_receive_reads_exactly_what_is_asked_in_one_buffer():
     finally:
         tracemalloc.stop()
     reader.close()
+
+
+def _pdu(pdu_type: int, body: bytes) -> bytes:
+    return struct.pack(">BBL", pdu_type, 0, len(body)) + body
+
+
+def test_next_pdu_reads_each_pdu_whole_and_keeps_what_it_read_past_it():
+    reader, writer = socket.socketpair()
+    pdus = [_pdu(4, bytes([n]) * size) for n, size in enumerate((10, 300_000, 4, 131_066, 70_000, 2), start=1)]
+    stream = b"".join(pdus)
+    sender = threading.Thread(
+        target=lambda: [writer.sendall(stream[i : i + 9_973]) for i in range(0, len(stream), 9_973)]
+    )
+    sender.start()
+    inbox = bytearray()
+    try:
+        for expected in pdus:
+            assert fastpath.next_pdu(reader, inbox) == expected
+        sender.join()
+        assert inbox == b""
+        writer.sendall(pdus[0] + pdus[1][:1000])
+        writer.close()
+        assert fastpath.next_pdu(reader, inbox) == pdus[0]
+        assert fastpath.next_pdu(reader, inbox) == pdus[1][:1000]  # the peer closed mid-PDU: what came
+        assert fastpath.next_pdu(reader, inbox) == b""
+    finally:
+        reader.close()
+
+
+def test_next_pdu_reads_no_further_than_the_header_of_a_pdu_of_unknown_type():
+    reader, writer = socket.socketpair()
+    try:
+        writer.sendall(struct.pack(">BBL", 0x09, 0, 2**31) + b"x" * 10)  # and the peer sends nothing more
+        reader.settimeout(5)
+        inbox = bytearray()
+        assert fastpath.next_pdu(reader, inbox) == struct.pack(">BBL", 0x09, 0, 2**31)
+    finally:
+        reader.close()
+        writer.close()
+
+
+def test_next_pdu_buffers_no_more_than_arrives_for_a_huge_announced_pdu():
+    reader, writer = socket.socketpair()
+    writer.sendall(struct.pack(">BBL", 4, 0, 2**31) + b"short")
+    writer.close()
+    tracemalloc.start()
+    try:
+        assert fastpath.next_pdu(reader, bytearray()) == struct.pack(">BBL", 4, 0, 2**31) + b"short"
+        assert tracemalloc.get_traced_memory()[1] < fastpath.FIRST_READ * 3
+    finally:
+        tracemalloc.stop()
+        reader.close()
 
 
 class _Provider:

@@ -219,9 +219,19 @@ def test_the_socket_is_not_asked_again_when_the_dul_wait_has_just_seen_data(monk
         assert len(asked) == 2
         fake.lumen_readable, fake._is_connected = True, False
         assert reactor._socket_ready(fake) is False  # closed meanwhile: pynetdicom's answer
-        writer.send(b"x")
         fake._is_connected = True
+        fake.lumen_inbox = bytearray(b"\x04\x00")  # read past the last PDU: the next one has begun
         assert reactor._socket_ready(fake) is True
+        assert len(asked) == 2
+        wakeup = reactor._Wakeup()
+        started = time.monotonic()
+        reactor._dul_wait(types.SimpleNamespace(lumen_wakeup=wakeup, socket=fake), 0.5)
+        assert time.monotonic() - started < 0.005  # no wait: there is a PDU to read
+        wakeup.close()
+        fake.lumen_inbox.clear()
+        writer.send(b"x")
+        assert reactor._socket_ready(fake) is True
+        assert len(asked) == 3
     finally:
         reader.close()
         writer.close()
