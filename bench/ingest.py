@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import shutil
 import socket
 import statistics
@@ -116,8 +117,13 @@ def send(port: int, ae_title: str, files: list[Path], associations: int) -> floa
 
 
 def lumen_env(run: Path) -> dict:
+    """Lumen as deployed (``DEBUG`` off, as ``deploy/lumen.env.example`` has it: no SQL kept per query), accepting
+    any caller on loopback."""
     env = {
         **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "localhost,127.0.0.1",
         "LUMEN_VAR_DIR": str(run),
         "LUMEN_STORAGE_ROOT": str(run / "storage"),
         "LUMEN_DICOM_ACCEPT_ANY": "true",
