@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import os
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+import threading
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -68,15 +69,16 @@ def ingest_file(
     The temporary is renamed into place, or removed, whatever happens.
     """
     temp = path if owned else storage.copy_to_temp(Path(path))
-    return _ingest(
-        temp,
-        source,
-        expected_sop_instance_uid,
-        expected_sop_class_uid,
-        digest if owned else None,
-        head if owned else None,
-        descriptor if owned and digest is not None else None,
-    )
+    with _ingesting:
+        return _ingest(
+            temp,
+            source,
+            expected_sop_instance_uid,
+            expected_sop_class_uid,
+            digest if owned else None,
+            head if owned else None,
+            descriptor if owned and digest is not None else None,
+        )
 
 
 def _unlink(path: Path | str) -> None:
@@ -98,13 +100,67 @@ def _durability_pool() -> ThreadPoolExecutor:
     return _fsync_pool[1]
 
 
+class _Later:
+    """A job run in the thread that first asks for its result (``Future``'s ``result``, ``exception`` and
+    ``cancel``, for a job that may never run)."""
+
+    def __init__(self, function, *args, **kwargs) -> None:
+        self._call = (function, args, kwargs)
+        self._outcome: tuple[object, BaseException | None] | None = None
+
+    def _run(self) -> tuple[object, BaseException | None]:
+        if self._outcome is None:
+            function, args, kwargs = self._call
+            try:
+                self._outcome = (function(*args, **kwargs), None)
+            except Exception as exc:  # noqa: BLE001 - kept, and raised by result(), as a Future does
+                self._outcome = (None, exc)
+        return self._outcome
+
+    def result(self):
+        value, error = self._run()
+        if error is not None:
+            raise error
+        return value
+
+    def exception(self) -> BaseException | None:
+        return self._outcome[1] if self._outcome is not None else None
+
+    def cancel(self) -> bool:
+        if self._outcome is None:
+            self._outcome = (None, CancelledError())
+            return True
+        return False
+
+
+class _Ingesting:
+    """How many ingests this process runs at the moment."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.count = 0
+
+    def __enter__(self) -> int:
+        with self._lock:
+            self.count += 1
+            return self.count
+
+    def __exit__(self, *exc) -> None:
+        with self._lock:
+            self.count -= 1
+
+
+_ingesting = _Ingesting()
+
+
 class _Placement:
     """A received file on its way into the store: where it is now, and the job that makes it durable.
 
     The file goes to its final name as early as possible, on the word of ``peek_identity``, so that the file's
     fsync and its directory's (and its SHA-256, unless it was taken as the file was written) run in a pool thread
-    while this one parses the header (hashing and fsync release the GIL). The row
-    commits only after the job, so no row ever points at a file that is not whole and durable; a file that ends
+    while this one parses the header (hashing and fsync release the GIL), when it is the process's only ingest at
+    the moment; with others under way, in this thread after the parse (see ``start``). The row commits only after
+    the job, so no row ever points at a file that is not whole and durable; a file that ends
     up without its row (refused, a duplicate, a crash) is removed here or by the start-up clean-up.
     """
 
@@ -123,13 +179,16 @@ class _Placement:
     def path(self) -> Path | str:
         return storage.absolute_text(self.relative) if self.relative else self.temp
 
-    def start(self, identity: tuple[str, str, str] | None) -> None:
+    def start(self, identity: tuple[str, str, str] | None, *, alone: bool = True) -> None:
+        """Move the file where ``identity`` says (if it is sound) and start the job that makes it durable: in a pool
+        thread, while this one parses, when this is the process's only ingest at the moment (``alone``); else when
+        ``durable()`` asks for it, in this thread (the other ingests keep the processor busy meanwhile, and handing
+        the job to another thread and back would cost more than it saves)."""
         directory = None
         if identity is not None and all(valid_uid(uid) for uid in identity):
             directory = os.path.dirname(self._move(identity))
-        self._job = _durability_pool().submit(
-            storage.seal, self._handle, directory, self._digest, descriptor=self._descriptor
-        )
+        job = _durability_pool().submit if alone else _Later
+        self._job = job(storage.seal, self._handle, directory, self._digest, descriptor=self._descriptor)
 
     def settle(self, identity: tuple[str, str, str]) -> str:
         """Put the file where the parsed header says (where it is already, unless the peek had no answer or a
@@ -154,7 +213,7 @@ class _Placement:
             if self._handle is not None:
                 self._handle.close()
         elif self._descriptor is not None:
-            wait([self._job])  # done with the writer's descriptor before its writer closes it
+            self._job.exception()  # done with the writer's descriptor before its writer closes it
         if self.relative is None:
             _unlink(self.temp)  # never moved into place
         elif not self.kept:
@@ -180,7 +239,7 @@ def _ingest(
         raise
     try:
         head = bytes(head) if head is not None else None
-        placement.start(peek_identity(temp, head))
+        placement.start(peek_identity(temp, head), alone=_ingesting.count <= 1)
         parsed = parse(
             placement.path,
             expected_sop_instance_uid=expected_sop,

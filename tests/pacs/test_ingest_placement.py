@@ -230,3 +230,64 @@ def test_a_received_instance_is_parsed_from_its_kept_head_and_fsynced_through_it
         assert instance.size_bytes == len(data)
         assert instance.metadata == ingest._read_directly(storage.absolute(instance.path))[2]
     assert list((storage.incoming_dir()).iterdir()) == []  # no temporary left behind
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_durability_job_runs_beside_the_parse_alone_and_in_the_ingesting_thread_when_others_run(
+    tmp_path, storage_root, monkeypatch
+):
+    """One ingest at a time: the file's fsync runs in a pool thread while the header is parsed. While the process
+    runs others, it runs in the ingesting thread when its result is needed: the others keep the processor busy."""
+    import threading
+
+    threads = []
+    seal = storage.seal
+    monkeypatch.setattr(
+        storage, "seal", lambda *args, **kwargs: threads.append(threading.current_thread()) or seal(*args, **kwargs)
+    )
+    study, series = generate_uid(), generate_uid()
+    first = _write(tmp_path, ct_dataset(study_uid=study, series_uid=series, number=1), "1.dcm")
+    second = _write(tmp_path, ct_dataset(study_uid=study, series_uid=series, number=2), "2.dcm")
+    assert services.ingest_file(first, source="T", owned=False).outcome == "stored"
+    assert threads[-1] is not threading.current_thread()
+    assert threads[-1].name.startswith("lumen-fsync")
+    with services._ingesting:  # another ingest under way in this process
+        stored = services.ingest_file(second, source="T", owned=False)
+    assert stored.outcome == "stored"
+    assert threads[-1] is threading.current_thread()
+    assert services._ingesting.count == 0
+    for path, number in ((first, 1), (second, 2)):
+        instance = Instance.objects.get(series__series_instance_uid=series, instance_number=number)
+        data = storage.absolute(instance.path).read_bytes()
+        assert data == path.read_bytes()
+        assert hashlib.sha256(data).hexdigest() == instance.sha256
+
+
+def test_a_job_run_when_asked_runs_once_keeps_its_error_and_may_be_cancelled_before():
+    from concurrent.futures import CancelledError
+
+    calls = []
+    job = services._Later(lambda x: calls.append(x) or x * 2, 21)
+    assert job.exception() is None
+    assert calls == []  # not run until asked
+    assert job.result() == 42
+    assert job.result() == 42
+    assert calls == [21]
+    assert job.cancel() is False  # done already
+
+    def failing():
+        calls.append("failing")
+        raise storage.StorageFull(28, "The image store is full")
+
+    broken = services._Later(failing)
+    with pytest.raises(storage.StorageFull):
+        broken.result()
+    assert isinstance(broken.exception(), storage.StorageFull)
+    with pytest.raises(storage.StorageFull):
+        broken.result()
+    assert calls == [21, "failing"]
+
+    never = services._Later(failing)
+    assert never.cancel() is True
+    assert isinstance(never.exception(), CancelledError)
+    assert calls == [21, "failing"]
