@@ -280,27 +280,33 @@ def _ingest(
 
 def _index(parsed: Parsed, placement: _Placement, source: str, existing) -> Stored:
     sha256, size = placement.durable()
+    fields = {
+        "series_id": None,  # known once the transaction has found or made the series
+        "sop_class_uid": parsed.uid("SOPClassUID"),
+        "instance_number": parsed.integer("InstanceNumber"),
+        "transfer_syntax_uid": parsed.transfer_syntax_uid,
+        "rows": parsed.integer("Rows"),
+        "columns": parsed.integer("Columns"),
+        "number_of_frames": parsed.integer("NumberOfFrames") or 1,
+        "path": placement.relative,
+        "size_bytes": size,
+        "sha256": sha256,
+        "metadata": parsed.metadata,
+        "received_from": source[:16],
+    }
+    insert = None
+    if existing is None:
+        sop_uid = fields["sop_instance_uid"] = parsed.uid("SOPInstanceUID")
+        fields["created_at"] = timezone.now()
+        # The statement and its parameters (the metadata as JSON) made ready before the transaction takes the
+        # database's write lock, which every other ingest waits for (on SQLite) while it is held.
+        insert = _prepared_insert(fields)
     with transaction.atomic():
         study, created_study = _study_for(parsed)
         series, created_series = _series_for(parsed, study)
-        fields = {
-            "series_id": series.pk,
-            "sop_class_uid": parsed.uid("SOPClassUID"),
-            "instance_number": parsed.integer("InstanceNumber"),
-            "transfer_syntax_uid": parsed.transfer_syntax_uid,
-            "rows": parsed.integer("Rows"),
-            "columns": parsed.integer("Columns"),
-            "number_of_frames": parsed.integer("NumberOfFrames") or 1,
-            "path": placement.relative,
-            "size_bytes": size,
-            "sha256": sha256,
-            "metadata": parsed.metadata,
-            "received_from": source[:16],
-        }
-        if existing is None:
-            sop_uid = fields["sop_instance_uid"] = parsed.uid("SOPInstanceUID")
-            fields["created_at"] = timezone.now()
-            pk = _insert_instance(fields)
+        fields["series_id"] = series.pk
+        if insert is not None:
+            pk = _insert_instance(insert, series.pk)
             if pk is None:
                 # Stored before (or by another association a moment ago): keep the first copy.
                 instance = _first_copy(sop_uid)
@@ -308,8 +314,6 @@ def _index(parsed: Parsed, placement: _Placement, source: str, existing) -> Stor
                     forget_known()
                     raise IntegrityError(f"SOP instance {sop_uid} conflicted with a row that is gone")
                 return Stored("duplicate", instance, instance.series.study)
-            instance = Instance(pk=pk, **fields)
-            instance.series = series
             _count(study, series, size, created_series, +1)
             transaction.on_commit(lambda: _remember(study, series))
             outcome = "stored"
@@ -327,6 +331,9 @@ def _index(parsed: Parsed, placement: _Placement, source: str, existing) -> Stor
             outcome = "replaced"
         if created_study:
             link_study(study)
+    if insert is not None:
+        instance = Instance(pk=pk, **fields)
+        instance.series = series
     return Stored(outcome, instance, study, created_study=created_study)
 
 
@@ -405,12 +412,21 @@ def _series_for(parsed: Parsed, study: Study) -> tuple[Series, bool]:
 
 # The two statements every stored instance runs, in SQL: through the ORM (create() in a savepoint, update() with
 # F() expressions) they cost about four times as long, most of an ingest's database time.
-def _insert_instance(values: dict) -> int | None:
-    """INSERT the instance row unless its SOP Instance UID is indexed already; its primary key, or None."""
+def _prepared_insert(values: dict) -> tuple[str, list, int]:
+    """The INSERT of the instance row (unless its SOP Instance UID is indexed already) and its parameters, all but
+    the series' (``values["series_id"]``), whose place among them is the third item."""
     db = connections[DEFAULT_DB_ALIAS]  # the connection itself: each use of the proxy looks it up again
-    sql, fields = _insert_statement(db.vendor, tuple(values))
+    names = tuple(values)
+    sql, fields = _insert_statement(db.vendor, names)
     params = [f.get_db_prep_save(value, db) for f, value in zip(fields, values.values(), strict=True)]
-    with db.cursor() as cursor:
+    return sql, params, names.index("series_id")
+
+
+def _insert_instance(insert: tuple[str, list, int], series_id: int) -> int | None:
+    """Run a prepared INSERT for the instance's series; the new row's primary key, or None if it was there."""
+    sql, params, series_at = insert
+    params[series_at] = series_id
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return row[0] if row else None
