@@ -10,9 +10,9 @@ import logging
 import os
 import threading
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
@@ -37,15 +37,53 @@ from ris.patients.models import Patient
 logger = logging.getLogger(__name__)
 
 
-@dataclass
 class Stored:
-    """What happened to one received instance."""
+    """What happened to one received instance: ``outcome`` ("stored", "duplicate" or "replaced"), its ``instance``
+    and ``study`` rows (given as models, or as functions that build them when first asked for: a C-STORE never asks,
+    and building Django models costs as much as a statement), whether the study is new, and notes."""
 
-    outcome: str  # "stored", "duplicate" or "replaced"
-    instance: Instance
-    study: Study
-    created_study: bool = False
-    notes: list[str] = field(default_factory=list)
+    def __init__(self, outcome: str, instance, study, *, created_study: bool = False, notes=None) -> None:
+        self.outcome = outcome
+        self._instance, self._study = instance, study
+        self.created_study = created_study
+        self.notes: list[str] = notes if notes is not None else []
+
+    @property
+    def instance(self) -> Instance:
+        if not isinstance(self._instance, Instance):
+            self._instance = self._instance()
+        return self._instance
+
+    @property
+    def study(self) -> Study:
+        if not isinstance(self._study, Study):
+            self._study = self._study()
+        return self._study
+
+
+class _KnownStudy(NamedTuple):
+    """A study row this process knows (``_known_studies``): what an ingest needs of it."""
+
+    pk: int
+    study_instance_uid: str
+
+
+class _KnownSeries(NamedTuple):
+    """A series row this process knows (``_known_series``)."""
+
+    pk: int
+    study_id: int
+    series_instance_uid: str
+
+
+def _study_model(study) -> Study:
+    return study if isinstance(study, Study) else Study(pk=study.pk, study_instance_uid=study.study_instance_uid)
+
+
+def _series_model(series) -> Series:
+    if isinstance(series, Series):
+        return series
+    return Series(pk=series.pk, study_id=series.study_id, series_instance_uid=series.series_instance_uid)
 
 
 def ingest_file(
@@ -322,7 +360,7 @@ def _index(parsed: Parsed, placement: _Placement, source: str, existing) -> Stor
             old_path, old_series = instance.path, instance.series
             for name, value in fields.items():
                 setattr(instance, name, value)
-            instance.series = series
+            instance.series = _series_model(series)
             instance.save()
             if old_series.pk != series.pk:
                 _count(old_series.study, old_series, -existing.size_bytes, False, -1)
@@ -332,9 +370,13 @@ def _index(parsed: Parsed, placement: _Placement, source: str, existing) -> Stor
         if created_study:
             link_study(study)
     if insert is not None:
-        instance = Instance(pk=pk, **fields)
-        instance.series = series
-    return Stored(outcome, instance, study, created_study=created_study)
+
+        def instance() -> Instance:
+            built = Instance(pk=pk, **fields)
+            built.series = _series_model(series)
+            return built
+
+    return Stored(outcome, instance, lambda: _study_model(study), created_study=created_study)
 
 
 # Study and series rows already known to this process (UID -> row), so each further instance of a series costs no
@@ -344,7 +386,7 @@ _known_series: dict[str, tuple[int, int]] = {}  # series UID -> (series pk, stud
 _KNOWN_LIMIT = 2000
 
 
-def _remember(study: Study, series: Series) -> None:
+def _remember(study: Study | _KnownStudy, series: Series | _KnownSeries) -> None:
     if len(_known_series) > _KNOWN_LIMIT:
         _known_studies.clear()
         _known_series.clear()
@@ -358,10 +400,10 @@ def forget_known() -> None:
     _known_series.clear()
 
 
-def _study_for(parsed: Parsed) -> tuple[Study, bool]:
+def _study_for(parsed: Parsed) -> tuple[Study | _KnownStudy, bool]:
     known = _known_studies.get(parsed.uid("StudyInstanceUID"))
     if known is not None:
-        return Study(pk=known, study_instance_uid=parsed.uid("StudyInstanceUID")), False
+        return _KnownStudy(known, parsed.uid("StudyInstanceUID")), False
     defaults = {
         "dicom_patient_id": parsed.text("PatientID", 64),
         "issuer_of_patient_id": parsed.text("IssuerOfPatientID", 64),
@@ -382,12 +424,12 @@ def _study_for(parsed: Parsed) -> tuple[Study, bool]:
         return Study.objects.get(study_instance_uid=parsed.uid("StudyInstanceUID")), False
 
 
-def _series_for(parsed: Parsed, study: Study) -> tuple[Series, bool]:
+def _series_for(parsed: Parsed, study: Study | _KnownStudy) -> tuple[Series | _KnownSeries, bool]:
     known = _known_series.get(parsed.uid("SeriesInstanceUID"))
     if known is not None and known[1] == study.pk:
-        return Series(pk=known[0], study_id=study.pk, series_instance_uid=parsed.uid("SeriesInstanceUID")), False
+        return _KnownSeries(known[0], study.pk, parsed.uid("SeriesInstanceUID")), False
     defaults = {
-        "study": study,
+        "study_id": study.pk,
         "modality": parsed.text("Modality", 16),
         "series_number": parsed.integer("SeriesNumber"),
         "series_description": parsed.text("SeriesDescription", 64),
@@ -460,7 +502,8 @@ def _is_indexed(sop_uid: str) -> bool:
         return cursor.fetchone() is not None
 
 
-def _count(study: Study, series: Series, size: int, created_series: bool, delta: int) -> None:
+def _count(study, series, size: int, created_series: bool, delta: int) -> None:
+    """Count an instance (``delta`` +1 or -1) in its series and study (rows or ``_Known*`` rows)."""
     qn = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(

@@ -291,3 +291,24 @@ def test_a_job_run_when_asked_runs_once_keeps_its_error_and_may_be_cancelled_bef
     assert never.cancel() is True
     assert isinstance(never.exception(), CancelledError)
     assert calls == [21, "failing"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_what_an_ingest_returns_holds_the_rows_it_stored_in_and_builds_them_only_when_asked(tmp_path, storage_root):
+    study, series = generate_uid(), generate_uid()
+    paths = [_write(tmp_path, ct_dataset(study_uid=study, series_uid=series, number=n), f"{n}.dcm") for n in (1, 2)]
+    first = services.ingest_file(paths[0], source="T", owned=False)
+    second = services.ingest_file(paths[1], source="T", owned=False)  # study and series known to the process now
+    assert (first.created_study, second.created_study) == (True, False)
+    assert callable(second._instance)  # not built yet
+    assert callable(second._study)
+    row = Instance.objects.select_related("series__study").get(sop_instance_uid=dcmread(paths[1]).SOPInstanceUID)
+    assert second.instance.pk == row.pk
+    assert second.instance.series.pk == row.series.pk
+    assert second.instance.series.series_instance_uid == series
+    assert second.instance.path == row.path
+    assert second.instance.sha256 == row.sha256
+    assert (second.study.pk, second.study.study_instance_uid) == (row.series.study.pk, study)
+    assert second.study is second.study  # built once
+    assert first.study.pk == second.study.pk
+    assert services.ingest_file(paths[1], source="T", owned=False).instance.pk == row.pk  # a duplicate: the first copy
