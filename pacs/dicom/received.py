@@ -63,7 +63,12 @@ class ReceivedFile:
         self.head = bytearray()  # the first PEEK_BYTES written, for the checks that read a file's start
         self._held = bytearray()  # small writes not in the file yet (see the module's account)
         self._written_back = 0  # bytes the kernel was asked to start writing back
-        self.file = self  # pynetdicom calls ``.file.flush()`` after each fragment
+
+    @property
+    def file(self) -> ReceivedFile:
+        """Itself: pynetdicom calls ``.file.flush()`` after each fragment (a property, not an attribute, so the
+        object holds no reference to itself and an abandoned one is closed as soon as it is dropped)."""
+        return self
 
     def write(self, data) -> int:
         length = len(data)

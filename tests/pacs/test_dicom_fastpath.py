@@ -318,6 +318,13 @@ def test_received_file_writes_the_small_writes_before_its_first_fragment_with_it
     held.write(b"\x00" * 128)
     assert _written(held) == b"\x00" * 128  # close() writes what is held
 
+    dropped = ReceivedFile()  # an association aborted mid-instance drops its file without closing it
+    dropped.write(b"D" * 200_000)
+    descriptor = dropped.fileno()
+    del dropped  # closed at once: nothing refers to it, not even itself
+    with pytest.raises(OSError, match="Bad file descriptor"):
+        os.fstat(descriptor)
+
 
 def test_c_store_through_the_short_cuts_stores_a_sound_file(listener, scu_node, tmp_path):
     """A real association: the sender reads Lumen's hand-made C-STORE-RSP as success, the stored file's meta is
