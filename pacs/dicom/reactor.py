@@ -106,6 +106,7 @@ class _MessageQueue(_SignallingQueue):
         try:
             return _serve_store(assoc, primitive, context_id, self)
         finally:
+            assoc.dul._idle_timer.restart()  # the time spent serving was not the peer's silence
             serving.release()
 
 
@@ -144,7 +145,8 @@ _pynetdicom_serve_request = _association.Association._serve_request
 
 def _serve_request(self, msg, context_id) -> None:
     """``Association._serve_request``, holding the association's serving lock when a wired association's own
-    thread serves (so its DUL thread serves no C-STORE meanwhile); the abort a failed C-STORE left it."""
+    thread serves (so its DUL thread serves no C-STORE meanwhile, and the network idle timer does not run out
+    while a slow request is served); the abort a failed C-STORE left it."""
     if isinstance(msg, _AbortAfterFailure):
         self.abort()
         return
@@ -153,7 +155,10 @@ def _serve_request(self, msg, context_id) -> None:
         _pynetdicom_serve_request(self, msg, context_id)
         return
     with serving:
-        _pynetdicom_serve_request(self, msg, context_id)
+        try:
+            _pynetdicom_serve_request(self, msg, context_id)
+        finally:
+            self.dul._idle_timer.restart()  # the time spent serving was not the peer's silence
 
 
 class _Wakeup:
@@ -197,7 +202,11 @@ def wire(assoc, *, dul_thread_end=None) -> None:
     dimse.msg_queue = _MessageQueue(assoc, activity.set)
     dul.lumen_wakeup = wakeup
     assoc.lumen_activity = activity
-    assoc.lumen_serving = threading.Lock()
+    assoc.lumen_serving = serving = threading.Lock()
+    # The network is not idle while Lumen serves a C-STORE in the DUL thread (the peer is waiting for its answer):
+    # the association thread, which checks the idle timer meanwhile, must not take it for a silent peer.
+    expired = dul.idle_timer_expired
+    dul.idle_timer_expired = lambda: not serving.locked() and expired()
     if dul_thread_end is not None:
         target = dul._target  # the thread's run_reactor, bound when pynetdicom made the thread
 

@@ -235,3 +235,63 @@ def test_the_socket_is_not_asked_again_when_the_dul_wait_has_just_seen_data(monk
     finally:
         reader.close()
         writer.close()
+
+
+def test_a_c_store_served_in_the_dul_thread_is_not_taken_for_a_silent_network(listener, scu_node, monkeypatch):
+    """The association thread checks the network's idle timer while the DUL thread serves a C-STORE; a slow ingest
+    (a very large image on a slow disk) is not the peer's silence, and must not end the association."""
+    from pacs.dicom import handlers
+
+    ingest_file = handlers.services.ingest_file
+
+    def slow(*args, **kwargs):
+        time.sleep(1.0)
+        return ingest_file(*args, **kwargs)
+
+    monkeypatch.setattr(handlers.services, "ingest_file", slow)
+    ae = AE(SCU_AE)
+    ae.add_requested_context(CTImageStorage, "1.2.840.10008.1.2.1")
+    assoc = ae.associate(listener.host, listener.port, ae_title=listener.ae_title)
+    assert assoc.is_established
+    (acceptor,) = _server_side(listener.port)
+    acceptor.dul._idle_timer.timeout = 0.3  # a network timeout far shorter than the ingest
+    study, series = generate_uid(), generate_uid()
+    try:
+        for number in (1, 2):
+            assert assoc.send_c_store(ct_dataset(study_uid=study, series_uid=series, number=number)).Status == 0
+        assert assoc.is_established
+        assert acceptor.is_established
+    finally:
+        assoc.release()
+    assert Instance.objects.filter(series__series_instance_uid=series).count() == 2
+
+
+def test_a_slow_query_served_by_the_association_thread_does_not_end_the_association(listener, scu_node, monkeypatch):
+    from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelFind
+
+    from pacs.dicom import handlers
+
+    find = handlers.find
+
+    def slow(*args, **kwargs):
+        time.sleep(1.0)
+        yield from find(*args, **kwargs)
+
+    monkeypatch.setattr(handlers, "find", slow)
+    ae = AE(SCU_AE)
+    ae.add_requested_context(StudyRootQueryRetrieveInformationModelFind)
+    ae.add_requested_context(Verification)
+    assoc = ae.associate(listener.host, listener.port, ae_title=listener.ae_title)
+    assert assoc.is_established
+    (acceptor,) = _server_side(listener.port)
+    acceptor.dul._idle_timer.timeout = 0.3
+    query = Dataset()
+    query.QueryRetrieveLevel = "STUDY"
+    query.StudyInstanceUID = ""
+    try:
+        statuses = [status.Status for status, _ in assoc.send_c_find(query, StudyRootQueryRetrieveInformationModelFind)]
+        assert statuses == [0x0000]  # nothing stored: no matches, then success
+        assert assoc.send_c_echo().Status == 0  # still there
+    finally:
+        assoc.release()
+    assert assoc.is_released
