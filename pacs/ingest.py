@@ -198,28 +198,24 @@ def parse(
     return parsed
 
 
-def _read_head(head: bytes, size: int) -> tuple[str, str | None, dict] | None:
-    """``_read_directly`` from a file's first bytes and its size, or None (also where the header runs past them)."""
-    meta = dicomjson.file_meta(head)
+def _read_head(data, size: int) -> tuple[str, str | None, dict] | None:
+    """(transfer syntax, Media Storage SOP Instance UID, DICOM JSON) by ``pacs.dicomjson`` from a file's bytes:
+    all of them, or its first ones and its size (None also where the header runs past them)."""
+    meta = dicomjson.file_meta(data)
     if meta is None:
         return None
     syntax, media_uid, start = meta
-    document = dicomjson.read(head, syntax, start, size)
+    document = dicomjson.read(data, syntax, start, size)
     return None if document is None else (syntax, media_uid, document)
 
 
 def _read_directly(path: Path | str) -> tuple[str, str | None, dict] | None:
-    """(transfer syntax, Media Storage SOP Instance UID, DICOM JSON) by ``pacs.dicomjson``, or None."""
+    """``_read_head`` of the whole file, mapped into memory; None where ``pacs.dicomjson`` is not sure."""
     try:
         with open(path, "rb", buffering=0) as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            meta = dicomjson.file_meta(data)
-            if meta is None:
-                return None
-            syntax, media_uid, start = meta
-            document = dicomjson.read(data, syntax, start)
+            return _read_head(data, len(data))
     except (OSError, ValueError):  # an empty file cannot be mapped: pydicom says what is wrong
         return None
-    return None if document is None else (syntax, media_uid, document)
 
 
 def _read_with_pydicom(path: Path) -> tuple[str, str | None, dict]:

@@ -119,13 +119,6 @@ def ingest_file(
         )
 
 
-def _unlink(path: Path | str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-
-
 _fsync_pool: tuple[int, ThreadPoolExecutor] | None = None
 
 
@@ -253,7 +246,7 @@ class _Placement:
         elif self._descriptor is not None:
             self._job.exception()  # done with the writer's descriptor before its writer closes it
         if self.relative is None:
-            _unlink(self.temp)  # never moved into place
+            Path(self.temp).unlink(missing_ok=True)  # never moved into place
         elif not self.kept:
             storage.remove(self.relative)
 
@@ -273,7 +266,7 @@ def _ingest(
             digest = head = descriptor = None  # taken of the bytes as they were
         placement = _Placement(temp, digest, descriptor)
     except BaseException:
-        _unlink(temp)
+        Path(temp).unlink(missing_ok=True)
         raise
     try:
         head = bytes(head) if head is not None else None

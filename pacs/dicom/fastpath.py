@@ -412,6 +412,11 @@ def _inbox(provider) -> bytearray:
     return inbox
 
 
+def read_ahead(assoc_socket) -> bool:
+    """Whether bytes read past the last PDU wait in this socket's inbox (the next PDU has begun to arrive)."""
+    return bool(getattr(assoc_socket, "__dict__", {}).get("lumen_inbox"))
+
+
 def _read_pdu_data(self) -> None:
     """``DULServiceProvider._read_pdu_data``, the PDU read in one buffer with the start of the next one, when it has
     arrived (pynetdicom reads header and body apart and copies them together): the same events queued and

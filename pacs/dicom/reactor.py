@@ -49,6 +49,8 @@ from pynetdicom.dimse_primitives import C_STORE
 from pynetdicom.service_class import StorageServiceClass
 from pynetdicom.sop_class import uid_to_service_class
 
+from pacs.dicom.fastpath import read_ahead
+
 logger = logging.getLogger(__name__)
 
 MAX_WAIT = 0.01  # seconds; the longest a wired reactor sleeps without being woken
@@ -100,14 +102,12 @@ class _MessageQueue(_SignallingQueue):
             or not primitive.is_valid_request
         ):
             return False
-        serving = assoc.lumen_serving
-        if not serving.acquire(blocking=False):  # the association thread is serving a message
+        if not assoc.lumen_serving.acquire(blocking=False):  # the association thread is serving a message
             return False
         try:
             return _serve_store(assoc, primitive, context_id, self)
         finally:
-            assoc.dul._idle_timer.restart()  # the time spent serving was not the peer's silence
-            serving.release()
+            _served(assoc)
 
 
 def _serve_store(assoc, primitive: C_STORE, context_id: int, messages: _MessageQueue) -> bool:
@@ -154,11 +154,18 @@ def _serve_request(self, msg, context_id) -> None:
     if serving is None or threading.current_thread() is not self:
         _pynetdicom_serve_request(self, msg, context_id)
         return
-    with serving:
-        try:
-            _pynetdicom_serve_request(self, msg, context_id)
-        finally:
-            self.dul._idle_timer.restart()  # the time spent serving was not the peer's silence
+    serving.acquire()
+    try:
+        _pynetdicom_serve_request(self, msg, context_id)
+    finally:
+        _served(self)
+
+
+def _served(assoc) -> None:
+    """End a wired association's serving of a message, in whichever thread served it: the network idle timer
+    starts again (the time spent serving was not the peer's silence) and the serving lock is released."""
+    assoc.dul._idle_timer.restart()
+    assoc.lumen_serving.release()
 
 
 class _Wakeup:
@@ -240,7 +247,7 @@ def _dul_wait(dul, seconds: float) -> None:
     if wakeup is None or peer is None:
         _time.sleep(seconds)
         return
-    if _read_ahead(dul.socket):
+    if read_ahead(dul.socket):
         return  # the start of a PDU has arrived already: no need to wait for it
     try:
         poller = select.poll()  # not select(): a busy listener's descriptors may be numbered past 1024
@@ -265,14 +272,10 @@ def _socket_ready(self) -> bool:
     """``AssociationSocket.ready``, without asking the kernel again when the DUL thread's wait has just seen data
     waiting on the socket (only that thread reads it, so the data is still there), or when bytes read past the
     last PDU are waiting in Lumen's inbox (``pacs.dicom.fastpath.next_pdu``)."""
-    readable = self.__dict__.pop("lumen_readable", False) or _read_ahead(self)
+    readable = self.__dict__.pop("lumen_readable", False) or read_ahead(self)
     if readable and self.socket is not None and self._is_connected:
         return True
     return _pynetdicom_ready.fget(self)
-
-
-def _read_ahead(assoc_socket) -> bool:
-    return bool(getattr(assoc_socket, "__dict__", {}).get("lumen_inbox"))
 
 
 def _association_wait(activity: threading.Event) -> None:
