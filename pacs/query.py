@@ -177,7 +177,7 @@ def match(path: str, kind: str, value: str, *, fuzzy: bool = False) -> Q:
     return Q(**{f"{path}__iexact" if insensitive else path: value})
 
 
-def _keys(identifier: Dataset) -> list[tuple[str, str]]:
+def identifier_keys(identifier: Dataset) -> list[tuple[str, str]]:
     """The identifier's attributes other than sequences, as (keyword, value as text) in tag order: walking a
     pydicom data set costs more than the query itself, so a query walks it once."""
     return [(elem.keyword, _value_text(elem)) for elem in identifier if elem.keyword and elem.VR != "SQ"]
@@ -196,7 +196,11 @@ def _value_text(elem) -> str:
 
 
 def level_of(identifier: Dataset, allowed: tuple[str, ...]) -> Level:
-    name = str(identifier.get("QueryRetrieveLevel", "")).strip().upper()
+    return level_named(str(identifier.get("QueryRetrieveLevel", "")), allowed)
+
+
+def level_named(name: str, allowed: tuple[str, ...]) -> Level:
+    name = name.strip().upper()
     if name not in allowed:
         raise QueryError(
             IDENTIFIER_DOES_NOT_MATCH,
@@ -206,7 +210,7 @@ def level_of(identifier: Dataset, allowed: tuple[str, ...]) -> Level:
 
 
 def filtered(level: Level, keys: list[tuple[str, str]], *, fuzzy: bool = False) -> QuerySet:
-    """The rows of ``level`` matching every key of an identifier (its ``_keys``) that the index knows."""
+    """The rows of ``level`` matching every key of an identifier (its ``identifier_keys``) that the index knows."""
     condition = Q()
     for keyword, text in keys:
         if keyword in level.keys:
@@ -228,26 +232,30 @@ def find(identifier: Dataset, *, allowed: tuple[str, ...], retrieve_ae: str, **s
         yield _response(level, requested, values, retrieve_ae)
 
 
-def find_json(identifier: Dataset, *, allowed: tuple[str, ...], **scope) -> Iterator[dict]:
-    """The same matches as ``find``, each as a DICOM JSON object (PS3.18 F.2) for QIDO-RS: the requested keys
-    and the Specific Character Set, written straight from the index's values (a pydicom data set per match
-    cost more than the whole query)."""
-    for _level, requested, values in matches(identifier, allowed=allowed, **scope):
+def find_json(level: str, keys: list[tuple[str, str]], *, allowed: tuple[str, ...], **scope) -> Iterator[dict]:
+    """The matches of a query given as its level and keys (as ``identifier_keys`` gives them), each as a DICOM
+    JSON object (PS3.18 F.2) for QIDO-RS: the requested keys and the Specific Character Set, written straight
+    from the index's values. QIDO-RS builds no pydicom data set, neither for its query nor for a match: that
+    cost more than the whole query."""
+    for _level, requested, values in search(level_named(level, allowed), keys, **scope):
         yield _json_response(requested, values)
 
 
-def matches(
-    identifier: Dataset,
+def matches(identifier: Dataset, *, allowed: tuple[str, ...], **scope) -> Iterator[tuple[str, list[str], dict]]:
+    """The matches of a C-FIND identifier, as ``search`` gives them."""
+    return search(level_of(identifier, allowed), identifier_keys(identifier), **scope)
+
+
+def search(
+    level: Level,
+    keys: list[tuple[str, str]],
     *,
-    allowed: tuple[str, ...],
     studies: QuerySet | None = None,
     offset: int = 0,
     limit: int | None = None,
     fuzzy: bool = False,
 ) -> Iterator[tuple[str, list[str], dict]]:
-    """The matches of an identifier as (level, requested keywords, {keyword: value}), in index order."""
-    level = level_of(identifier, allowed)
-    keys = _keys(identifier)
+    """The matches of a query as (level, requested keywords, {keyword: value}), in index order."""
     requested = _requested(keys)
     rows = filtered(level, keys, fuzzy=fuzzy)
     if studies is not None and studies.query.where:  # an unfiltered scope (department staff) adds nothing
@@ -391,7 +399,7 @@ def instances_for(identifier: Dataset, *, allowed: tuple[str, ...]) -> QuerySet:
     unique = UNIQUE_KEYS[level.name]
     if not str(identifier.get(unique, "") or "").strip(" \\"):
         raise QueryError(IDENTIFIER_DOES_NOT_MATCH, f"A {level.name}-level retrieve must give {unique}.")
-    rows = filtered(level, _keys(identifier))
+    rows = filtered(level, identifier_keys(identifier))
     if level.name == "IMAGE":
         return rows.only(*RETRIEVE_FIELDS)
     if level.name == "SERIES":

@@ -12,7 +12,6 @@ from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from pydicom import dcmread
 from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
-from pydicom.dataset import Dataset
 from pydicom.encaps import generate_frames
 from pydicom.uid import UID
 
@@ -95,19 +94,17 @@ def _search(request, level: str, scope: dict[str, str]) -> HttpResponse:
     fuzzy = params.get("fuzzymatching", "false").lower()
     if fuzzy not in ("true", "false"):
         return _error(400, "fuzzymatching must be true or false.")
-    identifier = Dataset()
-    identifier.QueryRetrieveLevel = level
-    fields = list(DEFAULTS[level])
+    # The query as (keyword, value) pairs: the return keys asked for with no value, then the matching keys.
+    keys = dict.fromkeys(DEFAULTS[level], "")
     for value in params.getlist("includefield"):
         for name in value.split(","):
             if name == "all":
-                fields += [f for levels in DEFAULTS.values() for f in levels]
+                for field in (f for levels in DEFAULTS.values() for f in levels):
+                    keys.setdefault(field, "")
             elif _keyword(name) is None:
                 return _error(400, f"includefield: “{name}” is not a DICOM attribute.")
             else:
-                fields.append(_keyword(name))
-    for name in dict.fromkeys(fields):
-        setattr(identifier, name, "")
+                keys.setdefault(_keyword(name), "")
     for name, values in params.lists():
         if name in CONTROL:
             continue
@@ -116,13 +113,15 @@ def _search(request, level: str, scope: dict[str, str]) -> HttpResponse:
             return _error(400, f"“{name}” is not a DICOM attribute or a QIDO-RS parameter.")
         if dictionary_VR(keyword) == "SQ":
             return _error(400, f"Matching on the sequence {keyword} is not supported.")
-        setattr(identifier, keyword, values[-1])
-    for keyword, uid in scope.items():
-        setattr(identifier, keyword, uid)
+        if keyword == "QueryRetrieveLevel":
+            return _error(400, "QueryRetrieveLevel is not a QIDO-RS parameter: the URL gives the level.")
+        keys[keyword] = values[-1]
+    keys.update(scope)
     try:
         found = list(
             find_json(
-                identifier,
+                level,
+                list(keys.items()),
                 allowed=("STUDY", "SERIES", "IMAGE"),
                 studies=_visible_studies(request),
                 offset=offset,

@@ -64,12 +64,20 @@ def test_qido_searches_studies_with_matching_and_paging(reader, archive):
         ({"Frobnicate": "1"}, "“Frobnicate” is not a DICOM attribute or a QIDO-RS parameter."),
         ({"StudyDate": "yesterday"}, "“yesterday” is not a DA value or range."),
         ({"includefield": "Nonsense"}, "includefield: “Nonsense” is not a DICOM attribute."),
+        ({"QueryRetrieveLevel": "IMAGE"}, "QueryRetrieveLevel is not a QIDO-RS parameter: the URL gives the level."),
     ],
 )
 def test_malformed_qido_parameters_get_400_with_the_reason(reader, archive, params, message):
     response = reader.get("/dicomweb/studies", params)
     assert response.status_code == 400
     assert response.content.decode() == message
+
+
+@pytest.mark.parametrize("name", ["SeriesNumber", "00200011"])
+def test_a_number_that_is_not_one_gets_400_not_a_server_error(reader, archive, name):
+    response = reader.get("/dicomweb/series", {name: "1.5.x"})
+    assert response.status_code == 400
+    assert response.content.decode() == "“1.5.x” is not an integer string."
 
 
 def test_series_and_instances_are_searched_within_their_study(reader, archive):

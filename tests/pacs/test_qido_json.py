@@ -8,7 +8,7 @@ from pydicom.dataset import Dataset
 
 from pacs import services
 from pacs.models import Instance, Study
-from pacs.query import find, find_json
+from pacs.query import find, find_json, identifier_keys
 from tests.pacs.conftest import ct_dataset
 
 LEVEL_KEYS = {
@@ -74,6 +74,10 @@ def _identifier(level: str, **matching) -> Dataset:
     return identifier
 
 
+def _json(level: str) -> list[dict]:
+    return list(find_json(level, identifier_keys(_identifier(level)), allowed=("STUDY", "SERIES", "IMAGE")))
+
+
 def _reference(identifier: Dataset) -> list[dict]:
     documents = []
     for ds in find(identifier, allowed=("STUDY", "SERIES", "IMAGE"), retrieve_ae="LUMEN"):
@@ -95,15 +99,13 @@ def _reference(identifier: Dataset) -> list[dict]:
 )
 def test_qido_json_equals_pydicoms_json_of_the_c_find_answers(varied_archive, level, matching, count):
     identifier = _identifier(level, **matching)
-    written = list(find_json(identifier, allowed=("STUDY", "SERIES", "IMAGE")))
+    written = list(find_json(level, identifier_keys(identifier), allowed=("STUDY", "SERIES", "IMAGE")))
     assert len(written) == count
     assert written == _reference(identifier)
 
 
 def test_the_values_that_need_care_are_written_as_the_standard_says(varied_archive):
-    by_study = {
-        d["0020000D"]["Value"][0]: d for d in find_json(_identifier("STUDY"), allowed=("STUDY", "SERIES", "IMAGE"))
-    }
+    by_study = {d["0020000D"]["Value"][0]: d for d in _json("STUDY")}
     first, second, third = (by_study[uid] for uid in varied_archive["study"])
     assert first["00100010"] == {
         "vr": "PN",
@@ -119,7 +121,7 @@ def test_the_values_that_need_care_are_written_as_the_standard_says(varied_archi
     assert first["00080005"] == {"vr": "CS", "Value": ["ISO_IR 192"]}
     assert "00080054" not in first  # no Retrieve AE Title: QIDO-RS gives a Retrieve URL
     assert "00080052" not in first  # no Query/Retrieve Level
-    image = next(iter(find_json(_identifier("IMAGE"), allowed=("STUDY", "SERIES", "IMAGE"))))
+    image = next(iter(_json("IMAGE")))
     assert image["00180050"] == {"vr": "DS", "Value": [1.25]}
     assert image["00080008"] == {"vr": "CS", "Value": ["ORIGINAL", "PRIMARY", "AXIAL"]}
     assert Instance.objects.count() == 8
