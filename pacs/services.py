@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
+from common.db import CommitNotDurable, durable_after_unlock
 from pacs import storage
 from pacs.choices import DuplicatePolicy, MatchState
 from pacs.ingest import (
@@ -296,6 +297,9 @@ def _ingest(
         placement.settle((parsed.uid("StudyInstanceUID"), parsed.uid("SeriesInstanceUID"), sop_uid))
         try:
             stored = _index(parsed, placement, source, existing)
+        except CommitNotDurable:
+            placement.kept = True  # its row is committed: the file stays with it (the sender is told of a failure)
+            raise
         except IntegrityError:
             # A remembered study or series row no longer exists (the check can come at commit): forget it, so
             # the sender's retry of this instance finds or creates the rows afresh.
@@ -332,7 +336,7 @@ def _index(parsed: Parsed, placement: _Placement, source: str, existing) -> Stor
         # The statement and its parameters (the metadata as JSON) made ready before the transaction takes the
         # database's write lock, which every other ingest waits for (on SQLite) while it is held.
         insert = _prepared_insert(fields)
-    with transaction.atomic():
+    with durable_after_unlock():
         study, created_study = _study_for(parsed)
         series, created_series = _series_for(parsed, study)
         fields["series_id"] = series.pk
